@@ -1,0 +1,297 @@
+"""Typed facts that parsers produce from one piece of evidence.
+
+Every class is a frozen, slotted dataclass holding :mod:`ipaddress` objects (never
+address strings), with ``None`` for what the evidence does not say. :class:`Facts` is
+what every parser returns; its JSON form (``Facts.to_dict``) is the ``netatlas parse
+--json`` output and is described by ``docs/schema/facts.schema.json``.
+
+Example:
+    >>> from ipaddress import ip_address
+    >>> a = Address(ip_address("192.0.2.10"), 24, "inet")
+    >>> a.to_dict()
+    {'address': '192.0.2.10', 'prefixlen': 24, 'family': 'inet'}
+    >>> str(a.network)
+    '192.0.2.0/24'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netatlas.model._serde import JSON, from_jsonable, to_jsonable
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Family = Literal["inet", "inet6"]
+
+__all__ = [
+    "Address",
+    "Container",
+    "Distro",
+    "DnsConfig",
+    "EngineNetwork",
+    "Facts",
+    "Family",
+    "Forward",
+    "Hop",
+    "HostEntry",
+    "IPAddress",
+    "IPNetwork",
+    "Interface",
+    "Listener",
+    "Member",
+    "NameAnswer",
+    "PublishedPort",
+    "Route",
+    "Warning",
+    "family_of",
+]
+
+
+def family_of(address: IPAddress | IPNetwork) -> Family:
+    """``inet`` or ``inet6``, as ``ip`` names them."""
+    return "inet" if address.version == 4 else "inet6"
+
+
+class _Model:
+    """Shared JSON round trip for the model classes."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The JSON form: static snake_case keys, canonical address strings."""
+        out = to_jsonable(self)
+        assert isinstance(out, dict)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        """Rebuild from :meth:`to_dict` output."""
+        return from_jsonable(cls, dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Address(_Model):
+    """One address on an interface. ``address`` is ``None`` where it was cut out."""
+
+    address: IPAddress | None
+    prefixlen: int | None
+    family: Family
+
+    @property
+    def network(self) -> IPNetwork | None:
+        """The connected network, or ``None`` when address or length is unknown."""
+        if self.address is None or self.prefixlen is None:
+            return None
+        return ipaddress.ip_network(f"{self.address}/{self.prefixlen}", strict=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Interface(_Model):
+    """A network interface (Linux link, Windows adapter, macOS interface)."""
+
+    name: str
+    description: str | None = None
+    mac: str | None = None
+    mtu: int | None = None
+    up: bool | None = None
+    addresses: tuple[Address, ...] = ()
+    gateways: tuple[IPAddress, ...] = ()
+    dns_servers: tuple[IPAddress, ...] = ()
+    type: str | None = None
+    """Link or adapter type as the source names it (``ether``, ``loopback``,
+    ``Ethernet``, ``Wireless LAN`` …)."""
+    index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route(_Model):
+    """One route. ``destination`` is a network (``0.0.0.0/0`` for default)."""
+
+    destination: IPNetwork
+    gateway: IPAddress | None = None
+    interface: str | None = None
+    metric: int | None = None
+    scope: str | None = None
+    """``link`` for on-link routes (Docker's allocator avoids these), ``host``,
+    ``global``; ``None`` when the source does not say."""
+    table: str | None = None
+    source: IPAddress | None = None
+    type: str | None = None
+    """``unicast`` (None), ``local``, ``broadcast``, ``blackhole`` …"""
+
+
+@dataclass(frozen=True, slots=True)
+class DnsConfig(_Model):
+    """Resolver configuration: ``resolv.conf``, or a Windows adapter's servers."""
+
+    servers: tuple[IPAddress, ...] = ()
+    search: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    generated_by: str | None = None
+    """Who wrote the file, from its header (``wsl``, ``systemd-resolved`` …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostEntry(_Model):
+    """A hosts-file line. ``marker`` is the comment block it sits under."""
+
+    address: IPAddress
+    names: tuple[str, ...]
+    marker: str | None = None
+    writer: str | None = None
+    """Who generated the block (``docker-desktop``, ``wsl``), from knowledge data."""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NameAnswer(_Model):
+    """What a name resolved to, and who answered."""
+
+    name: str
+    addresses: tuple[IPAddress, ...] = ()
+    source: str | None = None
+    """``hosts``, ``dns`` or ``nss``."""
+    server: IPAddress | None = None
+    aliases: tuple[str, ...] = ()
+    status: str | None = None
+    """``NXDOMAIN``, ``SERVFAIL``, ``timeout`` … when there was no answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Forward(_Model):
+    """A port forward: ``netsh interface portproxy``, a published port, a relay."""
+
+    listen_address: IPAddress | None
+    listen_port: int
+    connect_address: IPAddress | None
+    connect_port: int
+    protocol: str = "tcp"
+    listen_any: bool = False
+    """True when the listen side is a wildcard (``*``, ``0.0.0.0``, ``::``)."""
+    connect_host: str | None = None
+    """The connect side as written when it is a name rather than an address."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener(_Model):
+    """A socket in LISTEN (TCP) or bound (UDP) state."""
+
+    protocol: str
+    address: IPAddress | None
+    port: int
+    process: str | None = None
+    pid: int | None = None
+    interface: str | None = None
+    """Bound device (``%lo`` in ss output), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member(_Model):
+    """An endpoint on an engine network."""
+
+    name: str
+    address: IPAddress | None
+    prefixlen: int | None = None
+    mac: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineNetwork(_Model):
+    """A Docker/Podman network as the engine reports it."""
+
+    name: str
+    id: str | None = None
+    driver: str | None = None
+    subnets: tuple[IPNetwork, ...] = ()
+    gateways: tuple[IPAddress, ...] = ()
+    members: tuple[Member, ...] = ()
+    scope: str | None = None
+    internal: bool | None = None
+    bridge: str | None = None
+    """The Linux bridge device (``docker0``, ``br-<id12>``)."""
+    ip_ranges: tuple[IPNetwork, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPort(_Model):
+    """A container port and where the host publishes it (``-p``)."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: IPAddress | None = None
+    host_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container(_Model):
+    """A container with its endpoints and published ports."""
+
+    name: str
+    id: str | None = None
+    image: str | None = None
+    state: str | None = None
+    networks: tuple[Member, ...] = ()
+    """One entry per network; ``Member.name`` is the network's name."""
+    ports: tuple[PublishedPort, ...] = ()
+    pid: int | None = None
+    network_mode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Distro(_Model):
+    """A WSL distribution from ``wsl -l -v``."""
+
+    name: str
+    state: str | None = None
+    version: int | None = None
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hop(_Model):
+    """One traceroute hop. ``address`` is ``None`` for ``* * *``."""
+
+    ttl: int
+    address: IPAddress | None
+    rtt_ms: tuple[float, ...] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Warning(_Model):
+    """Something skipped or guessed while parsing; never fatal."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Facts(_Model):
+    """Everything one parser learned from one input.
+
+    Every list is always present (empty where the format has nothing of that kind),
+    so consumers never test for missing keys.
+    """
+
+    kind: str
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    hosts: tuple[HostEntry, ...] = ()
+    answers: tuple[NameAnswer, ...] = ()
+    forwards: tuple[Forward, ...] = ()
+    networks: tuple[EngineNetwork, ...] = ()
+    containers: tuple[Container, ...] = ()
+    distros: tuple[Distro, ...] = ()
+    hops: tuple[Hop, ...] = ()
+    listeners: tuple[Listener, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    settings: Mapping[str, JSON] = field(default_factory=dict)
+    """Engine settings, flat snake_case keys (``bip``, ``default_address_pools``,
+    ``networking_mode`` …) with JSON values; addresses as canonical strings."""

@@ -1,0 +1,402 @@
+"""What every parser shares: metadata, decoding, transcript cleaning, canonical values.
+
+A parser module is pure: it gets bytes or text and returns :class:`~netatlas.model.Facts`.
+It never opens files or runs commands, and it raises nothing but
+:class:`~netatlas.errors.ParseError`. The helpers here do the parts every format
+needs the same way:
+
+* :func:`decode` turns bytes into text (UTF-8, UTF-16LE with or without BOM, as
+  ``wsl.exe`` writes), failing with the line of the first undecodable byte.
+* :func:`segments` splits a pasted transcript at prompt lines, drops code fences, and
+  :func:`select` keeps the output of the parser's own command, warning about the rest.
+* :func:`ip`, :func:`prefix_from_mask`, :func:`mac` canonicalise values at the
+  boundary, so no address string travels past a parser.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from netatlas.errors import ParseError
+from netatlas.model import Facts, IPAddress, IPNetwork, Warning
+
+__all__ = [
+    "Line",
+    "ParserInfo",
+    "ParserModule",
+    "Platform",
+    "Segment",
+    "Warnings",
+    "decode",
+    "ip",
+    "ip_or_none",
+    "mac",
+    "network",
+    "prefix_from_mask",
+    "read_text",
+    "segments",
+    "select",
+]
+
+
+class Platform(str, Enum):
+    """Where a format comes from (an Enum, not strings: see STYLE.md, jc's drift)."""
+
+    LINUX = "linux"
+    WINDOWS = "windows"
+    MACOS = "macos"
+    ANY = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class ParserInfo:
+    """What a parser reads.
+
+    Args:
+        kind: the CLI name (``ip-addr``); the module is the kind with ``_`` for ``-``.
+        description: one line for ``netatlas parse --help``.
+        platforms: where the input comes from.
+        commands: regexes matching the command lines (in a pasted transcript) whose
+            output this parser reads; used to skip neighbouring commands' output.
+        source: the command or file that produces the input, for people.
+        uses_jc: the tokenising stage is jc's parser of that name.
+    """
+
+    kind: str
+    description: str
+    platforms: tuple[Platform, ...]
+    commands: tuple[str, ...] = ()
+    source: str = ""
+    uses_jc: str | None = None
+
+
+class ParserModule(Protocol):
+    """The interface every ``netatlas.parsers.<kind>`` module provides."""
+
+    INFO: ParserInfo
+
+    def parse(self, data: bytes | str, *, source: str = "-") -> Facts: ...
+
+    def sniff(self, text: str) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line of input with its 1-based number in the original text."""
+
+    no: int
+    text: str
+
+
+@dataclass
+class Warnings:
+    """Collects warnings in line order while a parser works."""
+
+    items: list[Warning] = field(default_factory=list)
+
+    def add(self, line: int, message: str) -> None:
+        """Record that ``line`` was skipped or guessed, and why."""
+        self.items.append(Warning(line=line, message=message))
+
+    def extend(self, other: Iterable[Warning]) -> None:
+        """Take warnings collected elsewhere (e.g. by :func:`select`)."""
+        self.items.extend(other)
+
+    def sorted(self) -> tuple[Warning, ...]:
+        """The warnings by line number (stable for equal lines)."""
+        return tuple(sorted(self.items, key=lambda w: w.line))
+
+
+# --------------------------------------------------------------------------- decoding
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _looks_utf16le(data: bytes) -> bool:
+    """ASCII-heavy UTF-16LE text has a NUL in most odd positions."""
+    sample = data[:400]
+    if len(sample) < 4:
+        return False
+    odd = sample[1::2]
+    return odd.count(0) >= 0.6 * len(odd) and sample[0::2].count(0) < 0.2 * len(odd)
+
+
+def decode(data: bytes | str) -> str:
+    """Bytes to text, the way the tools that wrote them encode.
+
+    UTF-8 (with or without BOM) and UTF-16 (with BOM, or LE without one, which is
+    what ``wsl.exe`` writes) are read. Anything else is refused with the line of the
+    first bad byte, since guessing a code page would silently garble names.
+
+    Raises:
+        ParseError: the bytes are not text in those encodings, or contain NULs.
+
+    >>> decode("é".encode("utf-16-le"))
+    'é'
+    """
+    if isinstance(data, str):
+        text = data
+    else:
+        encoding = "utf-8"
+        body = data
+        for bom, enc in _BOMS:
+            if data.startswith(bom):
+                encoding, body = enc, data[len(bom) :]
+                break
+        else:
+            if _looks_utf16le(data):
+                encoding = "utf-16-le"
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError as exc:
+            start = exc.start
+            if encoding.startswith("utf-16"):
+                line = body[:start].decode(encoding, "replace").count("\n") + 1
+            else:
+                line = body[:start].count(b"\n") + 1
+            raise ParseError(
+                f"not {encoding.upper()} text: byte {body[start]:#04x} cannot be decoded "
+                "(save the output as UTF-8 or UTF-16)",
+                line=line,
+            ) from exc
+    text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ParseError("binary data (NUL character) in text input", line=line)
+    return text
+
+
+def read_text(data: bytes | str) -> str:
+    """:func:`decode`, refusing input with nothing but whitespace.
+
+    Raises:
+        ParseError: undecodable or empty input.
+    """
+    text = decode(data)
+    if not text.strip():
+        raise ParseError("empty input")
+    return text
+
+
+def lines(text: str) -> list[Line]:
+    """Numbered lines; CRLF, CR and LF all end a line, trailing whitespace kept off."""
+    return [Line(i, t.rstrip()) for i, t in enumerate(re.split(r"\r\n|\r|\n", text), 1)]
+
+
+# --------------------------------------------------------------------------- transcripts
+
+_PROMPT = re.compile(
+    r"""^\s*(?:
+        (?:\(\S+\)\s*)?\S+@[\w.-]+(?::\S*)?\s?[$#%>]\s*     # user@host:~$ , root@h:/# , (venv) u@h:~$
+      | ┌──.*                                               # Kali's two-line prompt, first line
+      | └─[$#]\s*                                          # ... and its second line
+      | PS\s+[A-Za-z]:\\[^>]*>\s*                           # PowerShell
+      | [A-Za-z]:\\[^>]*>\s*                                 # cmd.exe
+      | [$%❯»➜λ]\s+                                         # bare prompts ($ is the common one)
+      | \[[^\]]+\]\s*[$#]\s*                                 # [user@host dir]$
+    )(?P<cmd>.*)$""",
+    re.VERBOSE,
+)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Output lines that follow one prompt (or the start of the text)."""
+
+    command: str | None
+    prompt_line: int | None
+    lines: tuple[Line, ...]
+
+
+def prompt_command(text: str) -> str | None:
+    """The command typed at a prompt line, or ``None`` when the line is no prompt.
+
+    >>> prompt_command("joe@z820:~$ ifconfig")
+    'ifconfig'
+    >>> prompt_command("C:\\\\Users\\\\me>ipconfig /all")
+    'ipconfig /all'
+    >>> prompt_command("# a comment") is None
+    True
+    """
+    m = _PROMPT.match(text)
+    if not m:
+        return None
+    return m.group("cmd").strip()
+
+
+def segments(text: str, *, warnings: Warnings) -> list[Segment]:
+    """Split pasted text at prompt lines; drop code-fence lines with a warning."""
+    out: list[Segment] = []
+    cmd: str | None = None
+    at: int | None = None
+    cur: list[Line] = []
+    for ln in lines(text):
+        if _FENCE.match(ln.text):
+            warnings.add(ln.no, "skipped code-fence line")
+            continue
+        typed = prompt_command(ln.text)
+        if typed is not None:
+            if cur or cmd is not None:
+                out.append(Segment(cmd, at, tuple(cur)))
+            cmd, at, cur = typed, ln.no, []
+            continue
+        cur.append(ln)
+    if cur or cmd is not None:
+        out.append(Segment(cmd, at, tuple(cur)))
+    return out
+
+
+def select(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Line]:
+    """The lines of a transcript that are this parser's command's output.
+
+    Prompt lines are skipped with a warning. When some prompt typed a command that
+    matches ``commands`` (regexes, searched in the command text), only those
+    segments are kept and every other segment is skipped with one warning; otherwise
+    everything but the prompt lines is kept and the parser judges each line itself.
+    """
+    segs = segments(text, warnings=warnings)
+    pats = [re.compile(c) for c in commands]
+
+    def ours(seg: Segment) -> bool:
+        return seg.command is not None and any(p.search(seg.command) for p in pats)
+
+    keep_all = not any(ours(s) for s in segs)
+    kept: list[Line] = []
+    for seg in segs:
+        if seg.prompt_line is not None:
+            warnings.add(seg.prompt_line, f"skipped prompt line ({seg.command!r})")
+        if keep_all or ours(seg):
+            kept.extend(seg.lines)
+        else:
+            body = [ln for ln in seg.lines if ln.text.strip()]
+            if body:
+                warnings.add(
+                    body[0].no,
+                    f"skipped {len(body)} line(s) of another command's output ({seg.command!r})",
+                )
+    return kept
+
+
+# --------------------------------------------------------------------------- values
+
+_ZONE = re.compile(r"%[\w.-]+$")
+
+
+def ip(text: str, *, line: int) -> IPAddress:
+    """Canonical address from text; a ``%zone`` suffix (``fe80::1%60``) is dropped.
+
+    Raises:
+        ParseError: not an address. Leading-zero octets are refused, as CPython does.
+    """
+    raw = _ZONE.sub("", text.strip()).strip("[]")
+    try:
+        return ipaddress.ip_address(raw)
+    except ValueError as exc:
+        raise ParseError(f"not an IP address: {text!r}", line=line) from exc
+
+
+def ip_or_none(text: str | None) -> IPAddress | None:
+    """Like :func:`ip` but ``None`` for empty or invalid text (caller warns)."""
+    if not text:
+        return None
+    try:
+        return ip(text, line=0)
+    except ParseError:
+        return None
+
+
+def network(text: str, *, line: int) -> IPNetwork:
+    """Canonical network; host bits set are masked off (``8.8.6.1/24`` → ``8.8.6.0/24``).
+
+    Raises:
+        ParseError: not a network in CIDR form.
+    """
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as exc:
+        raise ParseError(f"not a network: {text!r}", line=line) from exc
+
+
+def prefix_from_mask(mask: str, *, line: int) -> int:
+    """Prefix length of a dotted (``255.255.240.0``) or hex (``0xfffff000``) mask.
+
+    Raises:
+        ParseError: the mask is not contiguous ones then zeros.
+
+    >>> prefix_from_mask("255.255.240.0", line=1)
+    20
+    >>> prefix_from_mask("0xffffff00", line=1)
+    24
+    """
+    text = mask.strip()
+    try:
+        if text.lower().startswith("0x"):
+            value = int(text, 16)
+            if value >= 1 << 32:
+                raise ValueError(text)
+        else:
+            value = int(ipaddress.IPv4Address(text))
+    except ValueError as exc:
+        raise ParseError(f"not a netmask: {mask!r}", line=line) from exc
+    inverted = ~value & 0xFFFFFFFF
+    if inverted & (inverted + 1):
+        raise ParseError(f"netmask is not contiguous: {mask!r}", line=line)
+    return 32 - inverted.bit_length()
+
+
+_MAC = re.compile(r"^[0-9a-fA-F]{1,2}([:-])(?:[0-9a-fA-F]{1,2}\1){4}[0-9a-fA-F]{1,2}$")
+_MAC_PLAIN = re.compile(r"^[0-9a-fA-F]{12}$")
+
+
+def mac(text: str | None) -> str | None:
+    """Lowercase colon form (``00:15:5d:b3:93:cc``) or ``None`` if not a 48-bit MAC.
+
+    >>> mac("00-15-5D-B3-93-CC")
+    '00:15:5d:b3:93:cc'
+    """
+    if not text:
+        return None
+    t = text.strip()
+    if _MAC.match(t):
+        parts = re.split(r"[:-]", t)
+        return ":".join(p.zfill(2).lower() for p in parts)
+    if _MAC_PLAIN.match(t):
+        return ":".join(t[i : i + 2].lower() for i in range(0, 12, 2))
+    return None
+
+
+def first_content_line(items: Iterable[Line]) -> int:
+    """Line number of the first non-blank line, or 1."""
+    for ln in items:
+        if ln.text.strip():
+            return ln.no
+    return 1
+
+
+def require(found: bool, message: str, *, line: int = 1) -> None:
+    """Raise :class:`ParseError` unless ``found``: used when nothing of the format is there."""
+    if not found:
+        raise ParseError(message, line=line)
+
+
+def guard(fn: Callable[[], Facts], *, source: str) -> Facts:
+    """Run a parser body and stamp ``source`` on the ParseError it raises."""
+    try:
+        return fn()
+    except ParseError as exc:
+        raise exc.with_source(source) from None
+
+
+def iter_nonblank(items: Iterable[Line]) -> Iterator[Line]:
+    """Lines that have something on them."""
+    return (ln for ln in items if ln.text.strip())

@@ -1,0 +1,1 @@
+"""Renderers: thin adapters from model objects to text, JSON and pictures."""
