@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from netatlas.errors import ParseError
 from netatlas.model import Facts, IPAddress, IPNetwork, Warning
@@ -35,6 +35,7 @@ __all__ = [
     "decode",
     "ip",
     "ip_or_none",
+    "jc_parse",
     "mac",
     "network",
     "prefix_from_mask",
@@ -373,6 +374,24 @@ def mac(text: str | None) -> str | None:
     if _MAC_PLAIN.match(t):
         return ":".join(t[i : i + 2].lower() for i in range(0, 12, 2))
     return None
+
+
+def jc_parse(parser: str, text: str) -> Any:
+    """Run jc's ``parser`` on ``text`` (raw output, no jc post-processing surprises).
+
+    jc parsers are third-party code that can raise anything on odd input (IndexError,
+    AttributeError …); that is turned into our ParseError here, in this one place,
+    so parser modules never need a broad ``except``.
+
+    Raises:
+        ParseError: jc could not read the text.
+    """
+    import jc
+
+    try:
+        return jc.parse(parser, text, quiet=True, raw=False)
+    except Exception as exc:  # see docstring: foreign code, caught in one place
+        raise ParseError(f"jc's {parser} parser could not read this: {type(exc).__name__}") from exc
 
 
 def first_content_line(items: Iterable[Line]) -> int:
