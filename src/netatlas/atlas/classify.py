@@ -1,0 +1,129 @@
+"""Decide a network's kind, owner and label from knowledge data, never from literals.
+
+The rules live in ``knowledge/pools.json`` under ``kind_hints``, each with the
+source it rests on; a hint matches on one of:
+
+* ``cidr``: the network is exactly this CIDR;
+* ``within``: the network lies inside this CIDR;
+* ``adapter_regex``: a Windows adapter name or description on it matches;
+* ``interface_regex``: a Linux/macOS interface name on it matches.
+
+Evidence about the network itself beats defaults: adapter and interface hints are
+tried first, then engine networks (a subnet ``docker network inspect`` reports is a
+``docker-bridge`` owned by the engine), then CIDR hints, then the structural rule
+that a network holding a host's default gateway is the ``lan``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from netatlas.knowledge import load
+from netatlas.model import EngineNetwork, Interface, IPNetwork, VantageKind
+from netatlas.model.atlas import Attachment
+
+__all__ = ["Candidate", "Verdict", "classify"]
+
+
+@dataclass
+class Candidate:
+    """What merge knows about one network before it is classified."""
+
+    cidr: IPNetwork
+    attachments: list[Attachment] = field(default_factory=list)
+    interfaces: list[tuple[str, Interface, VantageKind | None]] = field(default_factory=list)
+    engine: list[EngineNetwork] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decided kind, with the label, owner and the reason (rule and source)."""
+
+    kind: str
+    label: str
+    owner: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Hint:
+    kind: str
+    source: str
+    owner: str | None
+    label: str | None
+    cidr: IPNetwork | None = None
+    within: IPNetwork | None = None
+    adapter: re.Pattern[str] | None = None
+    interface: re.Pattern[str] | None = None
+
+
+@cache
+def _hints() -> tuple[_Hint, ...]:
+    out = []
+    for raw in load("pools").get("kind_hints", []):
+        m: dict[str, Any] = raw.get("match", {})
+        out.append(
+            _Hint(
+                kind=raw["kind"],
+                source=raw.get("source", "?"),
+                owner=raw.get("owner"),
+                label=raw.get("label"),
+                cidr=ipaddress.ip_network(m["cidr"], strict=False) if "cidr" in m else None,
+                within=ipaddress.ip_network(m["within"], strict=False) if "within" in m else None,
+                adapter=re.compile(m["adapter_regex"], re.I) if "adapter_regex" in m else None,
+                interface=re.compile(m["interface_regex"]) if "interface_regex" in m else None,
+            )
+        )
+    return tuple(out)
+
+
+def _names(c: Candidate) -> list[tuple[str, bool]]:
+    """(name, is_windows_adapter) for every interface on the network."""
+    out = []
+    for _kind, iface, vkind in c.interfaces:
+        win = vkind is VantageKind.WINDOWS_HOST
+        out.append((iface.name, win))
+        if iface.description:
+            out.append((iface.description, win))
+    return out
+
+
+def _verdict(h: _Hint, c: Candidate, why: str) -> Verdict:
+    label = h.label or next((n for n, _ in _names(c)), None) or str(c.cidr)
+    return Verdict(h.kind, label, h.owner, f"{why} ({h.source})")
+
+
+def classify(c: Candidate) -> Verdict:
+    """The kind of the network described by ``c`` and why."""
+    hints = _hints()
+    names = _names(c)
+    for h in hints:
+        for name, windows in names:
+            if h.adapter is not None and windows and h.adapter.search(name):
+                return _verdict(h, c, f"adapter {name!r} matches {h.adapter.pattern!r}")
+            if h.interface is not None and not windows and h.interface.fullmatch(name):
+                return _verdict(h, c, f"interface {name!r} matches {h.interface.pattern!r}")
+    if c.engine:
+        en = c.engine[0]
+        return Verdict(
+            "docker-bridge" if (en.driver or "bridge") == "bridge" else "unknown",
+            f"docker network {en.name}",
+            "docker-engine",
+            f"subnet of engine network {en.name!r} ({en.driver or 'bridge'} driver)",
+        )
+    for h in hints:
+        if h.cidr is not None and c.cidr == h.cidr:
+            return _verdict(h, c, f"{c.cidr} is the documented default")
+        if h.within is not None and c.cidr.version == h.within.version and c.cidr.subnet_of(h.within):  # type: ignore[arg-type]
+            return _verdict(h, c, f"{c.cidr} lies in {h.within}")
+    for kind, iface, _vk in c.interfaces:
+        if kind in ("host",) and any(g in c.cidr for g in iface.gateways):
+            return Verdict("lan", iface.name, None, f"holds the default gateway of {iface.name}")
+    if any(a.node.startswith("node:router:") for a in c.attachments):
+        return Verdict("lan", str(c.cidr), None, "holds a host's default gateway (a router)")
+    return Verdict("unknown", next((n for n, _ in names), str(c.cidr)), None, "no knowledge rule matched")

@@ -1,0 +1,418 @@
+"""Merge per-vantage observations into one :class:`~netatlas.model.atlas.Atlas`.
+
+Steps, each a small function:
+
+1. :func:`_group_vantages`: vantages that show the same interface (same MAC and a
+   same address) are one node, e.g. every WSL 2 distro lives in one VM.
+2. :func:`_engine_nodes`: containers an engine reports but that were not scanned
+   as vantages still become nodes; default gateways not held by any node become
+   routers.
+3. :func:`_networks`: every address's connected network, every engine subnet and
+   every loopback alias in a hosts file becomes a network, classified by
+   :mod:`netatlas.atlas.classify` from knowledge data.
+4. names, forwards and listeners are collected per vantage with their provenance.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+
+from netatlas.atlas.classify import Candidate, classify
+from netatlas.atlas.observe import Observation, observe
+from netatlas.bundle import Bundle
+from netatlas.model import Address, Interface, IPAddress, IPNetwork, Route, Vantage, VantageKind, family_of
+from netatlas.model.atlas import (
+    ATLAS_SCHEMA,
+    Atlas,
+    Attachment,
+    ListenerRecord,
+    NameRecord,
+    Network,
+    Node,
+    NodeKind,
+    PortForward,
+)
+
+__all__ = ["build_atlas"]
+
+_NODE_KIND: dict[VantageKind, NodeKind] = {
+    VantageKind.WINDOWS_HOST: "host",
+    VantageKind.LINUX_HOST: "host",
+    VantageKind.MACOS_HOST: "host",
+    VantageKind.WSL_DISTRO: "distro",
+    VantageKind.DOCKER_DESKTOP_VM: "vm",
+    VantageKind.DOCKER_ENGINE: "vm",
+    VantageKind.CONTAINER: "container",
+    VantageKind.POD: "pod",
+    VantageKind.NETNS: "netns",
+}
+
+
+def _identity(iface: Interface) -> set[tuple[str, str]]:
+    """(mac, address) pairs that identify one interface across vantages."""
+    if not iface.mac or iface.mac == "00:00:00:00:00:00" or iface.type == "loopback":
+        return set()
+    return {(iface.mac, str(a.address)) for a in iface.addresses if a.address is not None}
+
+
+def _group_vantages(obs: dict[str, Observation]) -> list[list[str]]:
+    """Union vantages that share an interface identity; keep first-seen order."""
+    parent = {vid: vid for vid in obs}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    seen: dict[tuple[str, str], str] = {}
+    for vid, o in obs.items():
+        for iface in o.interfaces.values():
+            for ident in _identity(iface):
+                if ident in seen:
+                    parent[find(vid)] = find(seen[ident])
+                else:
+                    seen[ident] = vid
+    groups: dict[str, list[str]] = defaultdict(list)
+    for vid in obs:
+        groups[find(vid)].append(vid)
+    return list(groups.values())
+
+
+def _shared_reason(members: list[Vantage], ifaces: Iterable[Interface]) -> str:
+    shared = sorted({f"{i.name} (MAC {i.mac})" for i in ifaces if _identity(i)})
+    names = " and ".join(v.name for v in members)
+    why = ""
+    if all(v.kind is VantageKind.WSL_DISTRO for v in members):
+        why = (
+            ": WSL 2 runs every distribution in one VM with one network namespace "
+            "(MicrosoftDocs/WSL about.md)"
+        )
+    return f"{names} show the same interface {', '.join(shared)} with the same addresses{why}"
+
+
+def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
+    nodes: list[Node] = []
+    node_of: dict[str, str] = {}
+    for group in _group_vantages(obs):
+        members = [obs[v].vantage for v in group]
+        first = members[0]
+        ifaces: dict[str, Interface] = {}
+        routes: list[Route] = []
+        for vid in group:
+            for iface in obs[vid].completed_interfaces():
+                ifaces.setdefault(iface.name, iface)
+            routes.extend(r for r in obs[vid].routes if r not in routes)
+        if len(members) > 1:
+            kind: NodeKind = (
+                "vm" if all(m.kind is VantageKind.WSL_DISTRO for m in members) else _NODE_KIND[first.kind]
+            )
+            node_id = "node:wsl-vm" if kind == "vm" else f"node:{first.id}"
+            name = "WSL 2 VM" if kind == "vm" else first.name
+            reason: str | None = _shared_reason(members, ifaces.values())
+        else:
+            kind, node_id, name, reason = _NODE_KIND[first.kind], f"node:{first.id}", first.name, None
+        for vid in group:
+            node_of[vid] = node_id
+        nodes.append(
+            Node(
+                id=node_id,
+                kind=kind,
+                name=name,
+                vantages=tuple(group),
+                parent=first.parent,  # rewritten to node ids below
+                interfaces=tuple(ifaces.values()),
+                routes=tuple(routes),
+                dns=obs[group[0]].dns,
+                reason=reason,
+            )
+        )
+    fixed = []
+    for n in nodes:
+        parent = node_of.get(n.parent) if n.parent else None
+        fixed.append(_with(n, parent=parent if parent != n.id else None))
+    return fixed, node_of
+
+
+def _with(node: Node, **changes: object) -> Node:
+    from dataclasses import replace
+
+    return replace(node, **changes)  # type: ignore[arg-type]
+
+
+def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
+    """Containers known only from the engine, and routers known only as gateways."""
+    known = {n.name for n in nodes if n.kind == "container"}
+    for vid, o in obs.items():
+        for c, _ev in o.containers:
+            if c.name in known:
+                continue
+            known.add(c.name)
+            ifaces = tuple(
+                Interface(
+                    name=f"eth{i}",
+                    mac=m.mac,
+                    addresses=() if m.address is None else (_addr(m.address, m.prefixlen),),
+                    description=f"on {m.name}",
+                )
+                for i, m in enumerate(c.networks)
+            )
+            nodes.append(
+                Node(
+                    id=f"node:container:{c.name}",
+                    kind="container",
+                    name=c.name,
+                    parent=node_of[vid],
+                    interfaces=ifaces,
+                    reason=f"reported by the engine ({o.vantage.name}); not scanned from inside",
+                )
+            )
+    held = {a.address for n in nodes for i in n.interfaces for a in i.addresses if a.address is not None}
+    for n in list(nodes):
+        if n.kind not in ("host", "vm", "distro"):
+            continue
+        for r in n.routes:
+            if r.destination.prefixlen == 0 and r.gateway is not None and r.gateway not in held:
+                rid = f"node:router:{r.gateway}"
+                if any(x.id == rid for x in nodes):
+                    continue
+                held.add(r.gateway)
+                nodes.append(
+                    Node(
+                        id=rid,
+                        kind="router",
+                        name=f"router {r.gateway}",
+                        interfaces=(
+                            Interface(
+                                name="lan",
+                                addresses=(_addr(r.gateway, _onlink_prefix(n, r.gateway)),),
+                            ),
+                        ),
+                        reason=f"default gateway of {n.name}",
+                    )
+                )
+        for iface in n.interfaces:
+            for gw in iface.gateways:
+                if gw not in held and not gw.is_unspecified:
+                    held.add(gw)
+                    nodes.append(
+                        Node(
+                            id=f"node:router:{gw}",
+                            kind="router",
+                            name=f"router {gw}",
+                            interfaces=(
+                                Interface(name="lan", addresses=(_addr(gw, _iface_prefix(iface, gw)),)),
+                            ),
+                            reason=f"default gateway of {n.name} ({iface.name})",
+                        )
+                    )
+
+
+def _addr(address: IPAddress, prefixlen: int | None) -> Address:
+    return Address(address, prefixlen, family_of(address))
+
+
+def _onlink_prefix(node: Node, gw: IPAddress) -> int | None:
+    for iface in node.interfaces:
+        p = _iface_prefix(iface, gw)
+        if p is not None:
+            return p
+    return None
+
+
+def _iface_prefix(iface: Interface, gw: IPAddress) -> int | None:
+    for a in iface.addresses:
+        net = a.network
+        if net is not None and gw in net:
+            return a.prefixlen
+    return None
+
+
+def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
+    cands: dict[IPNetwork, Candidate] = {}
+
+    def cand(cidr: IPNetwork) -> Candidate:
+        if cidr not in cands:
+            cands[cidr] = Candidate(cidr)
+        return cands[cidr]
+
+    vantage_kind = {vid: o.vantage.kind for vid, o in obs.items()}
+    for n in nodes:
+        for iface in n.interfaces:
+            for a in iface.addresses:
+                net = a.network
+                if net is None or a.address is None or (a.address.is_link_local and a.address.version == 6):
+                    continue
+                c = cand(net)
+                c.attachments.append(
+                    Attachment(n.id, iface.name, a.address, n.vantages[0] if n.vantages else None)
+                )
+                c.interfaces.append((n.kind, iface, vantage_kind.get(n.vantages[0]) if n.vantages else None))
+    for o in obs.values():
+        for en, _ev in o.networks:
+            for subnet in en.subnets:
+                c = cand(subnet)
+                c.engine.append(en)
+                for m in en.members:
+                    if m.address is not None and not any(x.address == m.address for x in c.attachments):
+                        c.attachments.append(Attachment(f"node:container:{m.name}", "eth0", m.address))
+        for h, _ev in o.hosts:
+            if h.address.is_loopback and h.address not in (
+                ipaddress.ip_address("127.0.0.1"),
+                ipaddress.ip_address("::1"),
+            ):
+                c = cand(ipaddress.ip_network(h.address))
+                node = next((n.id for n in nodes if o.vantage.id in n.vantages), None)
+                if node and not any(x.node == node for x in c.attachments):
+                    c.attachments.append(Attachment(node, "(hosts file)", h.address, o.vantage.id))
+                c.aliases.extend(h.names)
+    out = []
+    for cidr in sorted(cands, key=lambda x: (x.version, x)):
+        c = cands[cidr]
+        verdict = classify(c)
+        out.append(
+            Network(
+                id=f"net:{cidr}",
+                cidr=cidr,
+                kind=verdict.kind,
+                label=verdict.label,
+                owner=verdict.owner,
+                reason=verdict.reason,
+                attachments=tuple(c.attachments),
+            )
+        )
+    return out
+
+
+def _names(obs: dict[str, Observation]) -> list[NameRecord]:
+    out: list[NameRecord] = []
+    for vid, o in obs.items():
+        for h, ev in o.hosts:
+            file = ev.argv[1] if len(ev.argv) > 1 and ev.argv[0] == "read" else None
+            for name in h.names:
+                out.append(
+                    NameRecord(
+                        vantage=vid,
+                        name=name,
+                        addresses=(h.address,),
+                        source="hosts",
+                        file=file or "hosts",
+                        line=h.line,
+                        marker=h.marker,
+                        writer=h.writer,
+                        evidence=ev.id,
+                    )
+                )
+        for a, ev in o.answers:
+            source = a.source or "dns"
+            if source == "dns" and a.server is not None and str(a.server) == "127.0.0.11":
+                source = "docker-dns"
+            out.append(
+                NameRecord(
+                    vantage=vid,
+                    name=a.name,
+                    addresses=a.addresses,
+                    source=source,
+                    server=a.server,
+                    evidence=ev.id,
+                )
+            )
+    return out
+
+
+def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[PortForward]:
+    out = []
+    for vid, o in obs.items():
+        for f, ev in o.forwards:
+            out.append(
+                PortForward(
+                    node=node_of[vid],
+                    via="portproxy",
+                    listen_address=f.listen_address,
+                    listen_port=f.listen_port,
+                    connect_address=f.connect_address,
+                    connect_port=f.connect_port,
+                    protocol=f.protocol,
+                    evidence=ev.id,
+                )
+            )
+        engine_host = _publish_host(obs, vid, node_of)
+        for c, ev in o.containers:
+            target = f"node:container:{c.name}"
+            for p in c.ports:
+                if p.host_port is None:
+                    continue
+                addr = next((m.address for m in c.networks if m.address is not None), None)
+                out.append(
+                    PortForward(
+                        node=engine_host,
+                        via="docker-publish",
+                        listen_address=p.host_ip,
+                        listen_port=p.host_port,
+                        connect_address=addr,
+                        connect_port=p.container_port,
+                        protocol=p.protocol,
+                        target_node=target,
+                        evidence=ev.id,
+                    )
+                )
+    return out
+
+
+def _publish_host(obs: dict[str, Observation], vid: str, node_of: dict[str, str]) -> str:
+    """Where ``-p`` ports listen: the Windows/macOS host for Docker Desktop, else the engine's node."""
+    v = obs[vid].vantage
+    if v.kind is VantageKind.DOCKER_DESKTOP_VM and v.parent and v.parent in node_of:
+        return node_of[v.parent]
+    return node_of[vid]
+
+
+def _listeners(obs: dict[str, Observation], node_of: dict[str, str]) -> list[ListenerRecord]:
+    out = []
+    for vid, o in obs.items():
+        for li, ev in o.listeners:
+            out.append(
+                ListenerRecord(
+                    node=node_of[vid],
+                    protocol=li.protocol,
+                    address=None if li.address is None or li.address.is_unspecified else li.address,
+                    port=li.port,
+                    process=li.process,
+                    evidence=ev.id,
+                )
+            )
+    return out
+
+
+def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
+    """The atlas of a bundle: merged nodes, classified networks, names, forwards, findings.
+
+    Pure: works from the bundle alone, so a bundle gives the same atlas on any OS.
+    """
+    obs, problems = observe(bundle.vantages, bundle.evidence)
+    nodes, node_of = _nodes(obs)
+    _engine_nodes(obs, nodes, node_of)
+    settings: dict[str, object] = {}
+    for o in obs.values():
+        for k, v in o.settings.items():
+            settings.setdefault(k, v)
+    atlas = Atlas(
+        schema=ATLAS_SCHEMA,
+        vantages=bundle.vantages,
+        nodes=tuple(nodes),
+        networks=tuple(_networks(obs, nodes)),
+        names=tuple(_names(obs)),
+        forwards=tuple(_forwards(obs, node_of)),
+        listeners=tuple(_listeners(obs, node_of)),
+        settings=settings,  # type: ignore[arg-type]
+        problems=tuple(problems),
+    )
+    if not analyze:
+        return atlas
+    from dataclasses import replace
+
+    from netatlas.analysis import run_checks
+
+    return replace(atlas, findings=tuple(run_checks(atlas)))

@@ -1,0 +1,155 @@
+"""Per-vantage observations: every parsed fact of one vantage, merged and completed.
+
+An :class:`Observation` gathers the :class:`~netatlas.model.Facts` of all evidence
+taken from one vantage and answers the questions merge asks of it (its interfaces
+with cut-out addresses filled in from routes, its hosts entries with the file they
+came from, …). Pure: built from a bundle's evidence, touches nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from netatlas.errors import NetatlasError
+from netatlas.model import (
+    Address,
+    Container,
+    DnsConfig,
+    EngineNetwork,
+    Evidence,
+    Facts,
+    Forward,
+    Hop,
+    HostEntry,
+    Interface,
+    Listener,
+    NameAnswer,
+    Route,
+    Vantage,
+)
+from netatlas.model.atlas import Problem
+
+__all__ = ["Observation", "observe"]
+
+
+@dataclass
+class Observation:
+    """What one vantage saw, merged across its evidence."""
+
+    vantage: Vantage
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    dns_evidence: str | None = None
+    hosts: list[tuple[HostEntry, Evidence]] = field(default_factory=list)
+    answers: list[tuple[NameAnswer, Evidence]] = field(default_factory=list)
+    forwards: list[tuple[Forward, Evidence]] = field(default_factory=list)
+    listeners: list[tuple[Listener, Evidence]] = field(default_factory=list)
+    networks: list[tuple[EngineNetwork, Evidence]] = field(default_factory=list)
+    containers: list[tuple[Container, Evidence]] = field(default_factory=list)
+    hops: list[tuple[Hop, Evidence]] = field(default_factory=list)
+    settings: dict[str, object] = field(default_factory=dict)
+    kinds: set[str] = field(default_factory=set)
+
+    def add(self, ev: Evidence, facts: Facts) -> None:
+        """Fold one evidence's facts into the observation."""
+        self.kinds.add(ev.kind)
+        for iface in facts.interfaces:
+            old = self.interfaces.get(iface.name)
+            self.interfaces[iface.name] = iface if old is None else _merge_iface(old, iface)
+        for r in facts.routes:
+            if r not in self.routes:
+                self.routes.append(r)
+        if facts.dns.servers or facts.dns.search or facts.dns.generated_by:
+            self.dns = facts.dns
+            self.dns_evidence = ev.id
+        self.hosts.extend((h, ev) for h in facts.hosts)
+        self.answers.extend((a, ev) for a in facts.answers)
+        self.forwards.extend((f, ev) for f in facts.forwards)
+        self.listeners.extend((li, ev) for li in facts.listeners)
+        self.networks.extend((n, ev) for n in facts.networks)
+        self.containers.extend((c, ev) for c in facts.containers)
+        self.hops.extend((h, ev) for h in facts.hops)
+        for key, value in facts.settings.items():
+            self.settings.setdefault(key, value)
+
+    def completed_interfaces(self) -> tuple[Interface, ...]:
+        """Interfaces with cut-out IPv4 addresses filled from connected routes.
+
+        A redacted ``inet  brd  scope global eth0`` leaves an address of ``None``; the
+        kernel's connected route (``172.25.144.0/20 dev eth0 scope link src
+        172.25.150.37``) still says what it was, so the map can place the interface.
+        """
+        out = []
+        for iface in self.interfaces.values():
+            addrs = list(iface.addresses)
+            for i, a in enumerate(addrs):
+                if a.address is not None:
+                    continue
+                for r in self.routes:
+                    if (
+                        r.interface == iface.name
+                        and r.source is not None
+                        and r.source.version == (4 if a.family == "inet" else 6)
+                        and r.source in r.destination
+                        and r.destination.prefixlen < r.destination.max_prefixlen
+                        and not any(x.address == r.source for x in addrs)
+                    ):
+                        addrs[i] = Address(r.source, r.destination.prefixlen, a.family)
+                        break
+            out.append(replace(iface, addresses=tuple(addrs)))
+        return tuple(out)
+
+
+def _merge_iface(old: Interface, new: Interface) -> Interface:
+    """Union two views of one interface; known values beat unknown ones."""
+    known = [a for a in old.addresses if a.address is not None]
+    addrs = list(old.addresses)
+    for a in new.addresses:
+        if a.address is None:
+            if not any(x.address is None and x.family == a.family for x in addrs) and not known:
+                addrs.append(a)
+            continue
+        if a not in addrs:
+            addrs = [x for x in addrs if not (x.address is None and x.family == a.family)]
+            addrs.append(a)
+    return Interface(
+        name=old.name,
+        description=old.description or new.description,
+        mac=old.mac or new.mac,
+        mtu=old.mtu or new.mtu,
+        up=old.up if old.up is not None else new.up,
+        addresses=tuple(addrs),
+        gateways=tuple(dict.fromkeys(old.gateways + new.gateways)),
+        dns_servers=tuple(dict.fromkeys(old.dns_servers + new.dns_servers)),
+        type=old.type or new.type,
+        index=old.index if old.index is not None else new.index,
+    )
+
+
+def observe(
+    vantages: tuple[Vantage, ...], evidence: tuple[Evidence, ...]
+) -> tuple[dict[str, Observation], list[Problem]]:
+    """Parse every evidence with its kind's parser; failures become problems.
+
+    A failed source, an unknown kind or a parse error is recorded and skipped: the
+    map is drawn from what did parse.
+    """
+    from netatlas.parsers import parse
+
+    obs = {v.id: Observation(v) for v in vantages}
+    problems: list[Problem] = []
+    for ev in evidence:
+        if ev.failure is not None:
+            problems.append(Problem(ev.id, ev.vantage, ev.failure.code, ev.failure.message))
+            continue
+        if ev.vantage not in obs:
+            problems.append(Problem(ev.id, ev.vantage, "unknown-vantage", "no such vantage"))
+            continue
+        try:
+            facts = parse(ev.kind, ev.data, source=ev.id)
+        except NetatlasError as exc:
+            problems.append(Problem(ev.id, ev.vantage, "parse-error", str(exc)))
+            continue
+        obs[ev.vantage].add(ev, facts)
+    return obs, problems
