@@ -83,6 +83,87 @@ def parse(
         typer.echo(line)
 
 
+def _progress_printer() -> Any:
+    """A live per-source progress line on a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def show(vantage: str, source: str, failure: Any) -> None:
+        mark = "[green]ok[/]" if failure is None else f"[yellow]{failure.code}[/]"
+        console.print(f"  {source} {mark}", highlight=False)
+
+    return show
+
+
+def _collect(only: str | None, timeout: float) -> Any:
+    from netatlas.collect.scan import scan as run_scan
+
+    kinds = [k.strip() for k in only.split(",")] if only else None
+    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer())
+
+
+@app.command()
+def scan(
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="Bundle to write: DIR or FILE.zip.")
+    ] = "netatlas-scan.zip",
+    only: Annotated[
+        str | None, typer.Option("--only", help="Comma-separated evidence kinds to collect.")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Per-source timeout in seconds.")] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Collect evidence from every vantage of this machine into a bundle."""
+    from netatlas.bundle import write_bundle
+
+    bundle = _collect(only, timeout)
+    path = write_bundle(bundle, output)
+    summary = {
+        "bundle": str(path),
+        "vantages": len(bundle.vantages),
+        "evidence": len(bundle.evidence),
+        "failures": [{"evidence": e.id, **e.failure.to_dict()} for e in bundle.failures if e.failure],
+    }
+    if as_json:
+        _emit_json(summary)
+        return
+    typer.echo(
+        f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, "
+        f"{len(summary['failures'])} failed"
+    )
+    for f in summary["failures"]:
+        typer.echo(f"  {f['evidence']}: {f['code']}: {f['message']}")
+
+
+@app.command("map")
+def map_(
+    bundle: Annotated[
+        str | None, typer.Option("--bundle", help="Read this bundle instead of scanning.")
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="When scanning: evidence kinds to collect.")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="When scanning: per-source timeout.")] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the map (networks, members, addresses) and the findings."""
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import read_bundle
+
+    data = read_bundle(bundle) if bundle else _collect(only, timeout)
+    atlas = build_atlas(data)
+    if as_json:
+        _emit_json(atlas.to_dict())
+        return
+    from netatlas.render.atlas_text import lines
+
+    for line in lines(atlas):
+        typer.echo(line)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(f"error: {message}\n")
     raise SystemExit(code)

@@ -4,14 +4,17 @@ The rules live in ``knowledge/pools.json`` under ``kind_hints``, each with the
 source it rests on; a hint matches on one of:
 
 * ``cidr``: the network is exactly this CIDR;
-* ``within``: the network lies inside this CIDR;
+* ``within`` (and optionally ``prefixlen``): the network lies inside this CIDR;
 * ``adapter_regex``: a Windows adapter name or description on it matches;
 * ``interface_regex``: a Linux/macOS interface name on it matches.
 
-Evidence about the network itself beats defaults: adapter and interface hints are
-tried first, then engine networks (a subnet ``docker network inspect`` reports is a
-``docker-bridge`` owned by the engine), then CIDR hints, then the structural rule
-that a network holding a host's default gateway is the ``lan``.
+The name conditions of one hint are alternatives; every other condition must hold
+as well (``eth0`` *and* a /20 inside 172.16.0.0/12 is WSL's NAT, ``eth0`` alone is
+anything). Evidence about the network itself beats defaults: hints that name an
+adapter or interface are tried first, then engine networks (a subnet ``docker
+network inspect`` reports is a ``docker-bridge`` owned by the engine), then exact
+CIDR hints, then ``within`` hints, then the structural rule that a network holding a
+host's default gateway is the ``lan``.
 """
 
 from __future__ import annotations
@@ -58,8 +61,32 @@ class _Hint:
     label: str | None
     cidr: IPNetwork | None = None
     within: IPNetwork | None = None
+    prefixlen: int | None = None
     adapter: re.Pattern[str] | None = None
     interface: re.Pattern[str] | None = None
+
+    @property
+    def names_something(self) -> bool:
+        return self.adapter is not None or self.interface is not None
+
+    def fits(self, cidr: IPNetwork) -> bool:
+        """The address conditions (all must hold; none given means any network)."""
+        if self.cidr is not None and cidr != self.cidr:
+            return False
+        if self.within is not None and not (
+            cidr.version == self.within.version and cidr.subnet_of(self.within)  # type: ignore[arg-type]
+        ):
+            return False
+        return self.prefixlen is None or cidr.prefixlen == self.prefixlen
+
+    def name_match(self, names: list[tuple[str, bool]]) -> str | None:
+        """The first adapter/interface name the hint's patterns match, if any."""
+        for name, windows in names:
+            if self.adapter is not None and windows and self.adapter.search(name):
+                return f"adapter {name!r}"
+            if self.interface is not None and not windows and self.interface.fullmatch(name):
+                return f"interface {name!r}"
+        return None
 
 
 @cache
@@ -75,6 +102,7 @@ def _hints() -> tuple[_Hint, ...]:
                 label=raw.get("label"),
                 cidr=ipaddress.ip_network(m["cidr"], strict=False) if "cidr" in m else None,
                 within=ipaddress.ip_network(m["within"], strict=False) if "within" in m else None,
+                prefixlen=int(m["prefixlen"]) if "prefixlen" in m else None,
                 adapter=re.compile(m["adapter_regex"], re.I) if "adapter_regex" in m else None,
                 interface=re.compile(m["interface_regex"]) if "interface_regex" in m else None,
             )
@@ -103,11 +131,10 @@ def classify(c: Candidate) -> Verdict:
     hints = _hints()
     names = _names(c)
     for h in hints:
-        for name, windows in names:
-            if h.adapter is not None and windows and h.adapter.search(name):
-                return _verdict(h, c, f"adapter {name!r} matches {h.adapter.pattern!r}")
-            if h.interface is not None and not windows and h.interface.fullmatch(name):
-                return _verdict(h, c, f"interface {name!r} matches {h.interface.pattern!r}")
+        if h.names_something and h.fits(c.cidr):
+            hit = h.name_match(names)
+            if hit is not None:
+                return _verdict(h, c, f"{hit} on {c.cidr} matches the {h.kind} rule")
     if c.engine:
         en = c.engine[0]
         return Verdict(
@@ -117,13 +144,15 @@ def classify(c: Candidate) -> Verdict:
             f"subnet of engine network {en.name!r} ({en.driver or 'bridge'} driver)",
         )
     for h in hints:
-        if h.cidr is not None and c.cidr == h.cidr:
+        if not h.names_something and h.cidr is not None and h.fits(c.cidr):
             return _verdict(h, c, f"{c.cidr} is the documented default")
-        if h.within is not None and c.cidr.version == h.within.version and c.cidr.subnet_of(h.within):  # type: ignore[arg-type]
+    for h in hints:
+        if not h.names_something and h.cidr is None and h.within is not None and h.fits(c.cidr):
             return _verdict(h, c, f"{c.cidr} lies in {h.within}")
     for kind, iface, _vk in c.interfaces:
         if kind in ("host",) and any(g in c.cidr for g in iface.gateways):
             return Verdict("lan", iface.name, None, f"holds the default gateway of {iface.name}")
     if any(a.node.startswith("node:router:") for a in c.attachments):
-        return Verdict("lan", str(c.cidr), None, "holds a host's default gateway (a router)")
+        label = next((n for n, _ in names), str(c.cidr))
+        return Verdict("lan", label, None, "holds a host's default gateway (a router)")
     return Verdict("unknown", next((n for n, _ in names), str(c.cidr)), None, "no knowledge rule matched")

@@ -1,0 +1,210 @@
+"""The one door to the system: run a command (argv only) or read a file.
+
+:class:`SubprocessRunner` is the real thing; :class:`ReplayRunner` answers from
+recorded outputs. Both return a :class:`Result` and never raise for a failing
+source: the failure is a value (``Result.failure``), so collectors record it and go on.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from netatlas.model import Evidence, Failure
+
+__all__ = ["ReplayRunner", "Result", "Runner", "SubprocessRunner"]
+
+DEFAULT_TIMEOUT = 10.0
+_MAX_FILE = 16 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What one command or file read gave."""
+
+    argv: tuple[str, ...]
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    started: datetime | None = None
+    failure: Failure | None = None
+
+    def evidence(self, evidence_id: str, vantage: str, kind: str) -> Evidence:
+        """This result as evidence of ``kind`` from ``vantage``."""
+        return Evidence(
+            id=evidence_id,
+            vantage=vantage,
+            kind=kind,
+            argv=self.argv,
+            data=self.stdout,
+            stderr=self.stderr,
+            exit_code=self.exit_code,
+            duration_s=self.duration_s,
+            taken_at=self.started,
+            failure=self.failure,
+        )
+
+
+class Runner(Protocol):
+    """How collectors reach the system."""
+
+    def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        """Run ``argv`` (no shell), capture its output; failures are in the result."""
+        ...
+
+    def read(self, path: str) -> Result:
+        """Read a file whole; a missing or unreadable file is a failure in the result."""
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SubprocessRunner:
+    """Runs real commands with an argv list (never a shell) and a timeout.
+
+    Args:
+        env: extra environment for every command (e.g. ``WSL_UTF8`` stays unset so
+            ``wsl.exe`` writes its native UTF-16LE, which the parsers read).
+        root: prefix for file reads (``/proc/PID/root`` to read a container's files).
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, root: str = "") -> None:
+        self._env = {**os.environ, "LC_ALL": "C", **(env or {})}
+        self._root = root
+
+    def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        args = tuple(str(a) for a in argv)
+        started, t0 = _now(), time.monotonic()
+        try:
+            proc = subprocess.run(  # argv list, never a shell, by design
+                args,
+                capture_output=True,
+                timeout=timeout,
+                env=self._env,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            return Result(
+                args, started=started, failure=Failure("missing-binary", f"{args[0]}: not installed")
+            )
+        except PermissionError as exc:
+            return Result(
+                args, started=started, failure=Failure("permission-denied", f"{args[0]}: {exc.strerror}")
+            )
+        except subprocess.TimeoutExpired as exc:
+            return Result(
+                args,
+                stdout=exc.stdout or b"",
+                stderr=exc.stderr or b"",
+                duration_s=time.monotonic() - t0,
+                started=started,
+                failure=Failure("timeout", f"{' '.join(args)}: no answer within {timeout:g}s"),
+            )
+        except OSError as exc:
+            return Result(args, started=started, failure=Failure("error", f"{args[0]}: {exc}"))
+        failure = None
+        if proc.returncode != 0:
+            failure = classify_exit(args, proc.returncode, proc.stderr)
+        return Result(
+            args, proc.stdout, proc.stderr, proc.returncode, time.monotonic() - t0, started, failure
+        )
+
+    def read(self, path: str) -> Result:
+        argv = ("read", path)
+        started, t0 = _now(), time.monotonic()
+        try:
+            p = Path(self._root + path)
+            size = p.stat().st_size
+            if size > _MAX_FILE:
+                return Result(
+                    argv, started=started, failure=Failure("error", f"{path}: {size} bytes, too large")
+                )
+            data = p.read_bytes()
+        except FileNotFoundError:
+            return Result(argv, started=started, failure=Failure("not-installed", f"{path}: no such file"))
+        except PermissionError:
+            return Result(
+                argv, started=started, failure=Failure("permission-denied", f"{path}: permission denied")
+            )
+        except OSError as exc:
+            return Result(argv, started=started, failure=Failure("error", f"{path}: {exc.strerror or exc}"))
+        return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
+
+
+_DAEMON_DOWN = (
+    b"Cannot connect to the Docker daemon",
+    b"error during connect",
+    b"The system cannot find the file specified",
+    b"Is the docker daemon running",
+)
+_NOT_INSTALLED = (
+    b"Windows Subsystem for Linux has no installed distributions",
+    b"WSL is not installed",
+)
+
+
+def classify_exit(argv: tuple[str, ...], code: int, stderr: bytes) -> Failure:
+    """Turn a non-zero exit into a failure code people can act on."""
+    text = stderr.replace(b"\x00", b"")  # wsl.exe writes UTF-16LE
+    first = text.decode("utf-8", "replace").strip().splitlines()[:1]
+    msg = f"{' '.join(argv)}: exit {code}" + (f": {first[0]}" if first else "")
+    if any(m in text for m in _DAEMON_DOWN):
+        return Failure("daemon-down", msg)
+    if any(m in text for m in _NOT_INSTALLED):
+        return Failure("not-installed", msg)
+    if b"ermission denied" in text or b"Operation not permitted" in text:
+        return Failure("permission-denied", msg)
+    return Failure("exit-status", msg)
+
+
+Responder = Callable[[tuple[str, ...]], Result]
+
+
+class ReplayRunner:
+    """Answers from recorded outputs, for tests and demos.
+
+    Args:
+        commands: argv tuple → stdout bytes, or a :class:`Result` for failures.
+        files: path → bytes.
+    Anything not recorded is a ``missing-binary`` (commands) or ``not-installed``
+    (files) failure, exactly as on a machine without it.
+    """
+
+    def __init__(
+        self,
+        commands: Mapping[tuple[str, ...], bytes | Result] | None = None,
+        files: Mapping[str, bytes | Result] | None = None,
+    ) -> None:
+        self.commands = dict(commands or {})
+        self.files = dict(files or {})
+        self.calls: list[tuple[str, ...]] = []
+
+    def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        args = tuple(argv)
+        self.calls.append(args)
+        got = self.commands.get(args)
+        if got is None:
+            return Result(args, failure=Failure("missing-binary", f"{args[0]}: not installed"))
+        if isinstance(got, Result):
+            return got
+        return Result(args, got, exit_code=0)
+
+    def read(self, path: str) -> Result:
+        argv = ("read", path)
+        self.calls.append(argv)
+        got = self.files.get(path)
+        if got is None:
+            return Result(argv, failure=Failure("not-installed", f"{path}: no such file"))
+        if isinstance(got, Result):
+            return got
+        return Result(argv, got)
