@@ -147,14 +147,27 @@ def map_(
         str | None, typer.Option("--only", help="When scanning: evidence kinds to collect.")
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="When scanning: per-source timeout.")] = 10.0,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep this scan in the history.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the map (networks, members, addresses) and the findings."""
+    """Print the map (networks, members, addresses) and the findings.
+
+    Without --bundle, scans this machine and keeps the scan in the history
+    (see `netatlas history`), unless --no-save.
+    """
     from netatlas.atlas import build_atlas
     from netatlas.bundle import read_bundle
 
     data = read_bundle(bundle) if bundle else _collect(only, timeout)
     atlas = build_atlas(data)
+    if not bundle and not no_save:
+        from netatlas.store.history import History
+
+        rec = History().save(
+            data,
+            {"networks": len(atlas.networks), "nodes": len(atlas.nodes), "findings": len(atlas.findings)},
+        )
+        sys.stderr.write(f"kept as scan #{rec.id} (netatlas history)\n")
     if as_json:
         _emit_json(atlas.to_dict())
         return
@@ -162,6 +175,76 @@ def map_(
 
     for line in lines(atlas):
         typer.echo(line)
+
+
+@app.command()
+def history(as_json: JsonOpt = False) -> None:
+    """List the scans kept by `netatlas map`."""
+    from netatlas.store.history import History
+
+    h = History()
+    rows = h.list()
+    if as_json:
+        _emit_json(
+            {
+                "history": str(h.db_path),
+                "scans": [
+                    {
+                        "id": r.id,
+                        "created": r.created.isoformat(),
+                        "host": r.host,
+                        "file": str(r.file),
+                        **r.summary,
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        return
+    if not rows:
+        typer.echo(f"no scans kept yet ({h.db_path}); run netatlas map")
+        return
+    for r in rows:
+        counts = ", ".join(f"{v} {k}" for k, v in r.summary.items())
+        typer.echo(f"#{r.id}  {r.created:%Y-%m-%d %H:%M:%S}  {r.host}  {counts}")
+
+
+def _load_any(ref: str) -> Any:
+    """A bundle path, or a history reference (12, #12, last, prev)."""
+    from netatlas.bundle import read_bundle
+
+    if Path(ref).exists():
+        return read_bundle(ref)
+    from netatlas.store.history import History
+
+    return History().load(ref)
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="Older scan: bundle path, or history id / 'prev'.")],
+    b: Annotated[str, typer.Argument(help="Newer scan: bundle path, or history id / 'last'.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what changed between two scans: networks, routes, names, findings."""
+    from netatlas.atlas import build_atlas
+    from netatlas.atlas.diff import diff_atlases
+
+    d = diff_atlases(build_atlas(_load_any(a)), build_atlas(_load_any(b)))
+    if as_json:
+        _emit_json(d.to_dict())
+        return
+    if d.empty:
+        typer.echo("no differences")
+        return
+    for field_name in d.__slots__:
+        items = getattr(d, field_name)
+        if items:
+            what, change = field_name.rsplit("_", 1)
+            sign = "+" if change == "added" else "-"
+            typer.echo(f"{what} {change}:")
+            for item in items:
+                typer.echo(f"  {sign} {item}")
 
 
 def _fail(message: str, code: int) -> NoReturn:

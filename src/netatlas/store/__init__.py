@@ -1,0 +1,1 @@
+"""Where scans are kept: an embedded SQLite history on this machine."""
