@@ -121,20 +121,21 @@ def scan(
 
     bundle = _collect(only, timeout)
     path = write_bundle(bundle, output)
-    summary = {
+    failures = [{"evidence": e.id, **e.failure.to_dict()} for e in bundle.failures if e.failure]
+    summary: dict[str, Any] = {
         "bundle": str(path),
         "vantages": len(bundle.vantages),
         "evidence": len(bundle.evidence),
-        "failures": [{"evidence": e.id, **e.failure.to_dict()} for e in bundle.failures if e.failure],
+        "failures": failures,
     }
     if as_json:
         _emit_json(summary)
         return
     typer.echo(
         f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, "
-        f"{len(summary['failures'])} failed"
+        f"{len(failures)} failed"
     )
-    for f in summary["failures"]:
+    for f in failures:
         typer.echo(f"  {f['evidence']}: {f['code']}: {f['message']}")
 
 
@@ -252,12 +253,16 @@ def _fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning our errors into one line."""
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app, turning our errors into one line.
+
+    Returns 0 on success; failures raise :class:`SystemExit` with their status.
+    """
     from netatlas.errors import NetatlasError, UnknownKindError
 
     try:
         app(args=argv, standalone_mode=False)
+        return 0
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
