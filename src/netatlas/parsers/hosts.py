@@ -14,6 +14,18 @@ Example::
 gives ``{"address": "192.168.1.20", "names": ["host.docker.internal"],
 "marker": "Added by Docker Desktop", "writer": "docker-desktop", "line": 2}``.
 
+WSL's generated ``/etc/hosts`` holds the Windows hosts entries *without their comments*
+(``GetWindowsHosts`` in WSL's source strips them), so Docker Desktop's block markers
+are lost there. Those copied lines are recognised by position instead (after the
+``127.0.1.1`` line, before ``# The following lines are desirable for IPv6 capable
+hosts``, as WSL's ``HostsFileFormatString`` lays them out) and get ``writer`` ``wsl``
+with ``marker`` ``copied by WSL from the Windows hosts file (…)``; the rules are in
+``knowledge/markers.json``. A marked block without its end marker ends at the next
+blank line, since Docker Desktop writes its block without blank lines.
+
+Windows hosts files are CRLF and sometimes UTF-16 or UTF-8 with BOM; ``read_text``
+handles all of them.
+
 jc has a hosts parser, but it drops comments and line numbers, and those are the
 provenance netatlas exists to show, so the (trivial) tokenising is done here.
 """
@@ -48,6 +60,7 @@ INFO = ParserInfo(
 )
 
 _NAME = re.compile(r"^[A-Za-z0-9_*](?:[A-Za-z0-9_.*-]*[A-Za-z0-9_.])?$")
+_ADDRESSISH = re.compile(r"^[0-9A-Fa-f]*[.:][0-9A-Fa-fxX.:%*\w]*$")
 _ENTRY = re.compile(r"^\s*(?P<addr>[0-9A-Fa-f:.%\w]+)\s+(?P<names>[^#]*?)\s*(?:#.*)?$")
 
 
@@ -56,13 +69,26 @@ class _Block:
     writer: str
     text: str
     ends: re.Pattern[str] | None
+    copied: dict[str, str] | None = None
+
+
+@dataclass
+class _Copy:
+    """The copied section of a generated file (see ``copied`` in markers.json)."""
+
+    writer: str
+    marker: str
+    until: re.Pattern[str]
 
 
 def sniff(text: str) -> float:
     """Share of non-comment lines that look like ``ADDRESS NAME…``."""
     body = [t.strip() for t in text.splitlines()[:200] if t.strip() and not t.strip().startswith("#")]
     if not body:
-        hint = "hosts" in text.lower() and "#" in text
+        low = text.lower()
+        if "generatehosts" in low or "added by docker desktop" in low:
+            return 0.8  # a generated hosts file with no entries (yet)
+        hint = "hosts" in low and "#" in text
         return 0.4 if hint else 0.0
     hits = sum(1 for t in body if (m := _ENTRY.match(t)) and ip_or_none(m["addr"]) and m["names"])
     return 0.9 * hits / len(body)
@@ -80,10 +106,13 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, object]]:
             r["id"],
             re.compile(r["match"], re.I),
             re.compile(r["ends"], re.I) if "ends" in r else None,
+            r.get("copied"),
         )
         for r in load("markers")["hosts"]
     ]
     stack: list[_Block] = []
+    copy: _Copy | None = None
+    armed: _Block | None = None  # a header whose copied section starts after its 'after' line
     comment_block: list[str] = []
     out: list[dict[str, object]] = []
     seen_any = False
@@ -91,22 +120,28 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, object]]:
         text = ln.text.strip()
         if not text:
             comment_block = []
+            if stack and stack[-1].ends is not None:
+                stack.pop()  # Docker Desktop's block has no blank lines: it ended without its marker
             continue
         if text.startswith("#"):
             seen_any = True
             body = text.lstrip("#").strip()
+            if copy is not None and copy.until.search(text):
+                copy = None
             if stack and stack[-1].ends is not None and stack[-1].ends.search(text):
                 stack.pop()
                 comment_block = []
                 continue
-            for writer, match, ends in rules:
+            for writer, match, ends, copied in rules:
                 if match.search(text):
                     # a file-level header (no end) replaces other file-level headers
                     if ends is None:
                         stack = [b for b in stack if b.ends is not None]
                     if writer.endswith("-kube") and stack:
                         break  # a sub-comment inside a known block
-                    stack.append(_Block(writer, body, ends))
+                    block = _Block(writer, body, ends, copied)
+                    stack.append(block)
+                    armed = block if copied else armed
                     comment_block = []
                     break
             else:
@@ -117,16 +152,28 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, object]]:
         if not m or not m["names"].strip():
             warnings.add(ln.no, f"skipped line that is not 'ADDRESS NAME...': {text[:60]!r}")
             continue
-        seen_any = True
+        if _ADDRESSISH.match(m["addr"]):
+            seen_any = True  # prose like "see the docs" is no evidence of a hosts file
+        marker: str | None
+        writer_id: str | None
+        if copy is not None:
+            marker, writer_id = copy.marker, copy.writer
+        elif stack:
+            marker, writer_id = stack[-1].text, stack[-1].writer
+        else:
+            marker, writer_id = (" / ".join(comment_block) or None), None
         out.append(
             {
                 "line": ln.no,
                 "addr": m["addr"],
                 "names": m["names"].split(),
-                "marker": stack[-1].text if stack else (" / ".join(comment_block) or None),
-                "writer": stack[-1].writer if stack else None,
+                "marker": marker,
+                "writer": writer_id,
             }
         )
+        if armed is not None and armed.copied is not None and re.search(armed.copied["after"], text):
+            copy = _Copy(armed.writer, armed.copied["marker"], re.compile(armed.copied["until"], re.I))
+            armed = None
     if not seen_any:
         raise ParseError("no hosts entries or comments found", line=first_content_line(lines))
     return out
