@@ -30,6 +30,8 @@ from netatlas.errors import (
 
 if TYPE_CHECKING:
     from netatlas.parsers import detect, parse
+    from netatlas.planning.docker_ipam import predict_docker_subnets
+    from netatlas.planning.podman_ipam import predict_podman_subnets
 
 __all__ = [
     "AllocationError",
@@ -45,11 +47,15 @@ __all__ = [
     "__version__",
     "detect",
     "parse",
+    "predict_docker_subnets",
+    "predict_podman_subnets",
 ]
 
 _LAZY = {
     "parse": ("netatlas.parsers", "parse"),
     "detect": ("netatlas.parsers", "detect"),
+    "predict_docker_subnets": ("netatlas.planning.docker_ipam", "predict_docker_subnets"),
+    "predict_podman_subnets": ("netatlas.planning.podman_ipam", "predict_podman_subnets"),
 }
 
 

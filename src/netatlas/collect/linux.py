@@ -10,15 +10,17 @@ system resolver's answers for the names that matter (``getent hosts``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from netatlas.collect import netlink
+from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner
-from netatlas.model import Evidence, Vantage, VantageKind
+from netatlas.model import Vantage, VantageKind
 
-__all__ = ["PRODUCES", "SPECIAL_NAMES", "LinuxSource", "host_sources", "netns_sources"]
+__all__ = ["PLATFORMS", "PRODUCES", "SPECIAL_NAMES", "host_sources", "netns_sources", "plan"]
 
 PRODUCES = ("ip-addr-json", "ip-route-json", "hosts", "resolv-conf", "ss-listen", "getent-hosts")
+PLATFORMS = ("Linux",)
 SPECIAL_NAMES = (
     "localhost",
     "host.docker.internal",
@@ -29,18 +31,7 @@ SPECIAL_NAMES = (
 shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file names."""
 
 
-@dataclass(frozen=True)
-class LinuxSource:
-    """One source of one vantage: an evidence id, its kind and how to get it."""
-
-    id: str
-    kind: str
-    fetch: Callable[[Runner], Result]
-    optional: bool = False
-    """A file that is simply absent on many machines; its absence is not recorded."""
-
-
-def _netlink(prefix: str, ns: str | None) -> Iterator[LinuxSource]:
+def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
     cache: dict[str, tuple[Result, Result]] = {}
 
     def both(_r: Runner) -> tuple[Result, Result]:
@@ -48,11 +39,11 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[LinuxSource]:
             cache["d"] = netlink.dump(ns)
         return cache["d"]
 
-    yield LinuxSource(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0])
-    yield LinuxSource(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1])
+    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0])
+    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1])
 
 
-def host_sources(hosts_names: Callable[[], list[str]]) -> list[LinuxSource]:
+def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
     """The host's sources; ``hosts_names`` gives extra names to resolve (read lazily)."""
 
     def names(r: Runner) -> Result:
@@ -67,26 +58,26 @@ def host_sources(hosts_names: Callable[[], list[str]]) -> list[LinuxSource]:
 
     return [
         *_netlink("host", None),
-        LinuxSource("host/hosts", "hosts", lambda r: r.read("/etc/hosts")),
-        LinuxSource("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf")),
-        LinuxSource(
+        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts")),
+        Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf")),
+        Source(
             "host/resolv-conf-upstream",
             "resolv-conf",
             lambda r: r.read("/run/systemd/resolve/resolv.conf"),
             optional=True,
         ),
-        LinuxSource("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
-        LinuxSource("host/getent-hosts", "getent-hosts", names),
+        Source("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
+        Source("host/getent-hosts", "getent-hosts", names),
     ]
 
 
-def netns_sources(name: str) -> list[LinuxSource]:
+def netns_sources(name: str) -> list[Source]:
     """A named namespace's sources: netlink inside it, and its ``/etc/netns`` files."""
     prefix = f"netns:{name}"
     return [
         *_netlink(prefix, name),
-        LinuxSource(f"{prefix}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{name}/hosts"), optional=True),
-        LinuxSource(
+        Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{name}/hosts"), optional=True),
+        Source(
             f"{prefix}/resolv-conf",
             "resolv-conf",
             lambda r: r.read(f"/etc/netns/{name}/resolv.conf"),
@@ -100,6 +91,31 @@ def netns_vantage(name: str) -> Vantage:
     return Vantage(f"netns:{name}", VantageKind.NETNS, name, parent="host", channel="netns")
 
 
-def to_evidence(src: LinuxSource, vantage: str, result: Result) -> Evidence:
-    """A source's result as evidence."""
-    return result.evidence(src.id, vantage, src.kind)
+def plan(runner: Runner, netns: list[str] | None = None) -> list[Planned]:
+    """The host and every named namespace (or just ``netns``), with their sources."""
+    import socket
+
+    host = Vantage("host", VantageKind.LINUX_HOST, socket.gethostname() or "localhost")
+    out = [Planned(host, host_sources(_hosts_names(runner)))]
+    for name in netlink.named_namespaces() if netns is None else netns:
+        out.append(Planned(netns_vantage(name), netns_sources(name)))
+    return out
+
+
+def _hosts_names(runner: Runner) -> Callable[[], list[str]]:
+    """Names in /etc/hosts, read when the name source runs (never at plan time)."""
+
+    def names() -> list[str]:
+        res = runner.read("/etc/hosts")
+        if res.failure is not None:
+            return []
+        from netatlas.errors import ParseError
+        from netatlas.parsers import parse
+
+        try:
+            facts = parse("hosts", res.stdout)
+        except ParseError:
+            return []
+        return [n for h in facts.hosts for n in h.names][:64]
+
+    return names

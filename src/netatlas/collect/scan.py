@@ -1,4 +1,4 @@
-"""Scan this machine: find its vantages, read every source in parallel, make a bundle.
+"""Scan this machine: plan every collector's vantages, read all sources in parallel.
 
 Sources are independent, so they run on a bounded thread pool (netlink and file
 reads are in-process; commands are subprocesses with timeouts). A failing source is
@@ -8,38 +8,40 @@ finishes, for the CLI's live display.
 
 from __future__ import annotations
 
+import importlib
 import platform
-import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import Any
 
 from netatlas.bundle import Bundle
-from netatlas.collect import linux, netlink
+from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner, SubprocessRunner
 from netatlas.errors import CollectError
-from netatlas.model import Evidence, Failure, Vantage, VantageKind
+from netatlas.model import Evidence, Failure
 
-__all__ = ["Progress", "scan"]
+__all__ = ["COLLECTORS", "Progress", "scan"]
 
 Progress = Callable[[str, str, Failure | None], None]
 
+COLLECTORS: dict[str, tuple[str, ...]] = {
+    "Linux": ("linux",),
+}
+"""Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
-def _hosts_names(runner: Runner) -> Callable[[], list[str]]:
-    def names() -> list[str]:
-        res = runner.read("/etc/hosts")
-        if res.failure is not None:
-            return []
-        from netatlas.errors import ParseError
-        from netatlas.parsers import parse
 
-        try:
-            facts = parse("hosts", res.stdout)
-        except ParseError:
-            return []
-        return [n for h in facts.hosts for n in h.names][:64]
-
-    return names
+def _plans(system: str, runner: Runner, netns: Sequence[str] | None) -> list[Planned]:
+    names = COLLECTORS.get(system)
+    if not names:
+        raise CollectError("unsupported", f"live scanning of {system} is not implemented yet; use --bundle")
+    plans: list[Planned] = []
+    for name in names:
+        mod: Any = importlib.import_module(f"netatlas.collect.{name}")
+        plans.extend(
+            mod.plan(runner, netns=list(netns)) if name == "linux" and netns is not None else mod.plan(runner)
+        )
+    return plans
 
 
 def scan(
@@ -50,38 +52,35 @@ def scan(
     workers: int = 8,
     netns: Iterable[str] | None = None,
     progress: Progress | None = None,
+    system: str | None = None,
 ) -> Bundle:
-    """Scan this Linux machine and its named network namespaces.
+    """Scan this machine's vantages into a bundle.
 
     Args:
         runner: how to reach the system (default: real subprocesses and files).
         only: evidence kinds to collect (default: all).
         timeout: per-source timeout in seconds.
         workers: how many sources are read at once.
-        netns: namespace names to scan (default: every one in ``/run/netns``).
+        netns: Linux namespace names to scan (default: every one in ``/run/netns``).
         progress: called with (vantage id, evidence id, failure) as sources finish.
+        system: ``platform.system()`` to scan as (tests replay other platforms).
 
     Raises:
         CollectError: this platform has no collector yet.
     """
-    system = platform.system()
-    if system != "Linux":
-        raise CollectError("unsupported", f"live scanning of {system} is not implemented yet; use --bundle")
+    system = system or platform.system()
     run = runner or SubprocessRunner()
     kinds = set(only) if only else None
-    host = Vantage("host", VantageKind.LINUX_HOST, socket.gethostname() or "localhost")
-    vantages = [host]
-    jobs: list[tuple[str, linux.LinuxSource]] = [("host", s) for s in linux.host_sources(_hosts_names(run))]
-    for name in netlink.named_namespaces() if netns is None else list(netns):
-        v = linux.netns_vantage(name)
-        vantages.append(v)
-        jobs.extend((v.id, s) for s in linux.netns_sources(name))
-    jobs = [(v, s) for v, s in jobs if kinds is None or s.kind in kinds]
     created = datetime.now(timezone.utc)
+    plans = _plans(system, run, list(netns) if netns is not None else None)
+    jobs: list[tuple[str, Source]] = [
+        (p.vantage.id, s) for p in plans for s in p.sources if kinds is None or s.kind in kinds
+    ]
+    timed = _Timed(run, timeout)
 
-    def one(job: tuple[str, linux.LinuxSource]) -> Evidence | None:
+    def one(job: tuple[str, Source]) -> Evidence | None:
         vid, src = job
-        ev = linux.to_evidence(src, vid, src.fetch(_Timed(run, timeout)))
+        ev = src.evidence(vid, src.get(timed))
         if src.optional and ev.failure is not None and ev.failure.code == "not-installed":
             return None  # no systemd-resolved, no /etc/netns/NAME: not news
         if progress is not None:
@@ -91,7 +90,7 @@ def scan(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         evidence = [e for e in pool.map(one, jobs) if e is not None]
     return Bundle(
-        vantages=tuple(vantages),
+        vantages=tuple(p.vantage for p in plans),
         evidence=tuple(evidence),
         created=created,
         meta={"platform": system, "only": sorted(kinds) if kinds else None},
@@ -105,8 +104,8 @@ class _Timed:
         self._inner = inner
         self._timeout = timeout
 
-    def run(self, argv: object, *, timeout: float | None = None) -> Result:
-        return self._inner.run(argv, timeout=min(timeout or self._timeout, self._timeout))  # type: ignore[arg-type]
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> Result:
+        return self._inner.run(argv, timeout=min(timeout or self._timeout, self._timeout))
 
     def read(self, path: str) -> Result:
         return self._inner.read(path)
