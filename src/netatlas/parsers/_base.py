@@ -201,9 +201,11 @@ _PROMPT = re.compile(
       | ┌──.*                                               # Kali's two-line prompt, first line
       | └─[$#]\s*                                          # ... and its second line
       | PS\s+[A-Za-z]:\\[^>]*>\s*                           # PowerShell
+      | PS\s*>\s*                                          # PowerShell, path cut out
+      | (?:ba|z|k)?sh-[\d.]+[$#]\s*                          # bash-4.3#
       | [A-Za-z]:\\[^>]*>\s*                                 # cmd.exe
       | [$%❯»➜λ]\s+                                         # bare prompts ($ is the common one)
-      | \[[^\]]+\]\s*[$#]\s*                                 # [user@host dir]$
+      | \[[^\]@]*@[^\]]*\]\s*[$#]\s*                        # [user@host dir]$ (needs @: "[wsl2] # x" is INI)
     )(?P<cmd>.*)$""",
     re.VERBOSE,
 )
