@@ -29,7 +29,22 @@ from netatlas.knowledge import load
 from netatlas.model import EngineNetwork, Interface, IPNetwork, VantageKind
 from netatlas.model.atlas import Attachment
 
-__all__ = ["Candidate", "Verdict", "classify"]
+__all__ = ["Candidate", "Verdict", "classify", "known_address"]
+
+
+@cache
+def _known_addresses() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in load("pools").get("defaults", []):
+        cidr = e.get("cidr") or ""
+        if cidr.endswith(("/32", "/128")) and e.get("pool"):
+            out.setdefault(cidr.split("/")[0], f"{e['engine']} {e['pool']}")
+    return out
+
+
+def known_address(address: object) -> str | None:
+    """What a documented default address is (``192.168.65.1`` → Docker Desktop's gateway)."""
+    return _known_addresses().get(str(address))
 
 
 @dataclass

@@ -19,7 +19,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 
-from netatlas.atlas.classify import Candidate, classify
+from netatlas.atlas.classify import Candidate, classify, known_address
 from netatlas.atlas.observe import Observation, observe
 from netatlas.bundle import Bundle
 from netatlas.model import Address, Interface, IPAddress, IPNetwork, Route, Vantage, VantageKind, family_of
@@ -183,7 +183,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                     Node(
                         id=rid,
                         kind="router",
-                        name=f"router {r.gateway}",
+                        name=known_address(r.gateway) or f"router {r.gateway}",
                         interfaces=(
                             Interface(
                                 name="lan",
@@ -201,7 +201,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                         Node(
                             id=f"node:router:{gw}",
                             kind="router",
-                            name=f"router {gw}",
+                            name=known_address(gw) or f"router {gw}",
                             interfaces=(
                                 Interface(name="lan", addresses=(_addr(gw, _iface_prefix(iface, gw)),)),
                             ),
