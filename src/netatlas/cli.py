@@ -132,8 +132,7 @@ def scan(
         _emit_json(summary)
         return
     typer.echo(
-        f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, "
-        f"{len(failures)} failed"
+        f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, {len(failures)} failed"
     )
     for f in failures:
         typer.echo(f"  {f['evidence']}: {f['code']}: {f['message']}")
@@ -176,6 +175,63 @@ def map_(
 
     for line in lines(atlas):
         typer.echo(line)
+
+
+BundleOpt = Annotated[str | None, typer.Option("--bundle", help="Read this bundle instead of scanning.")]
+
+
+def _atlas(bundle: str | None, *, analyze: bool = True) -> Any:
+    """The atlas of a bundle, or of a fresh scan of this machine."""
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import read_bundle
+
+    return build_atlas(read_bundle(bundle) if bundle else _collect(None, 10.0), analyze=analyze)
+
+
+@app.command()
+def plan(
+    reserve: Annotated[
+        list[str] | None, typer.Option("--reserve", help="CIDR to keep clear (repeatable), e.g. the VPN.")
+    ] = None,
+    reserve_file: Annotated[
+        str | None, typer.Option("--reserve-file", help="File of CIDRs to keep clear, one per line.")
+    ] = None,
+    bundle: BundleOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose free, non-overlapping ranges and the exact config for each layer."""
+    import ipaddress
+
+    from netatlas.planning.plan import make_plan, parse_reserve_file
+
+    kept = []
+    for cidr in reserve or []:
+        try:
+            kept.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            raise UsageFailure(f"--reserve {cidr!r}: not a CIDR") from None
+    if reserve_file:
+        path = Path(reserve_file)
+        if not path.is_file():
+            raise UsageFailure(f"{reserve_file}: no such file")
+        kept += parse_reserve_file(path.read_text(encoding="utf-8"), source=reserve_file)
+    result = make_plan(_atlas(bundle, analyze=False), kept)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    typer.echo("Kept clear: " + ", ".join(result.kept_clear))
+    typer.echo("")
+    for key, value in result.blocks.items():
+        typer.echo(f"{key:<30} {value}")
+    typer.echo("")
+    typer.echo("Docker's next subnets today:        " + (", ".join(result.docker_next_now) or "none"))
+    typer.echo("Docker's next subnets after change: " + (", ".join(result.docker_next_after) or "none"))
+    for layer, text in result.configs.items():
+        typer.echo("")
+        typer.echo(f"== {layer}: {result.how.get(layer, '')}")
+        typer.echo(text.rstrip())
+    for note in result.notes:
+        typer.echo(f"note: {note}")
 
 
 @app.command()
