@@ -45,9 +45,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -69,9 +67,11 @@ def parse(
         source = "<stdin>"
     else:
         path = Path(file)
-        if not path.is_file():
+        if not path.exists():
             raise UsageFailure(f"{file}: no such file")
-        data = path.read_bytes()
+        if path.is_dir():
+            raise UsageFailure(f"{file}: is a directory")
+        data = path.read_bytes()  # also pipes and devices: `parse ipconfig <(ssh pc ipconfig)`
         source = file
     facts = run_parse(kind, data, source=source)
     if as_json:
@@ -110,9 +110,7 @@ def scan(
     output: Annotated[
         str, typer.Option("-o", "--output", help="Bundle to write: DIR or FILE.zip.")
     ] = "netatlas-scan.zip",
-    only: Annotated[
-        str | None, typer.Option("--only", help="Comma-separated evidence kinds to collect.")
-    ] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Comma-separated evidence kinds to collect.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Per-source timeout in seconds.")] = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -131,21 +129,15 @@ def scan(
     if as_json:
         _emit_json(summary)
         return
-    typer.echo(
-        f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, {len(failures)} failed"
-    )
+    typer.echo(f"wrote {path}: {summary['vantages']} vantages, {summary['evidence']} sources, {len(failures)} failed")
     for f in failures:
         typer.echo(f"  {f['evidence']}: {f['code']}: {f['message']}")
 
 
 @app.command("map")
 def map_(
-    bundle: Annotated[
-        str | None, typer.Option("--bundle", help="Read this bundle instead of scanning.")
-    ] = None,
-    only: Annotated[
-        str | None, typer.Option("--only", help="When scanning: evidence kinds to collect.")
-    ] = None,
+    bundle: Annotated[str | None, typer.Option("--bundle", help="Read this bundle instead of scanning.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="When scanning: evidence kinds to collect.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="When scanning: per-source timeout.")] = 10.0,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep this scan in the history.")] = False,
     as_json: JsonOpt = False,
@@ -341,4 +333,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

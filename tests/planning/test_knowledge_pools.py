@@ -114,7 +114,7 @@ def test_planning_exports() -> None:
     assert sorted(netatlas.planning.__all__) == sorted(
         name
         for name in dir(netatlas.planning)
-        if not name.startswith("_") and name not in {"annotations", "docker_ipam", "podman_ipam"}
+        if not name.startswith("_") and name not in {"annotations", "docker_ipam", "podman_ipam", "plan"}
     )
     for name in netatlas.planning.__all__:
         assert getattr(netatlas.planning, name) is not None

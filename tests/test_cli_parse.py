@@ -1,0 +1,80 @@
+"""`netatlas parse`: JSON shape, exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PARSER_FIXTURES
+
+KEYS_LISTS = [
+    "interfaces",
+    "routes",
+    "hosts",
+    "answers",
+    "forwards",
+    "networks",
+    "containers",
+    "distros",
+    "hops",
+    "listeners",
+    "warnings",
+]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "netatlas.cli", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_json_has_every_key_always() -> None:
+    r = run("parse", "hosts", "-", "--json", stdin=b"192.0.2.1 printer\n")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in KEYS_LISTS:
+        assert isinstance(out[key], list), key
+    assert set(out["dns"]) >= {"servers", "search"}
+    assert isinstance(out["settings"], dict)
+
+
+def test_auto_and_text_output() -> None:
+    f = next((PARSER_FIXTURES / "ipconfig").glob("corpus-001*.out"))
+    r = run("parse", "auto", str(f))
+    assert r.returncode == 0 and "vEthernet (WSL)" in r.stdout.decode() and "192.168.64.1/20" in r.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "pattern"),
+    [
+        (("parse", "ipconfig", "-"), b"\x00\x01binary\xff", 1, r"^error: <stdin>:1: "),
+        (("parse", "docker-network-inspect", "-"), b'[\n  {"Name": "x",\n  oops\n]', 1, r"^error: <stdin>:3: "),
+        (("parse", "ip-addr", "-"), b"", 1, r"^error: <stdin>:1: empty input"),
+        (("parse", "no-such-kind", "-"), b"x", 2, r"^error: unknown kind 'no-such-kind'"),
+        (("parse", "hosts", "/no/such/file"), None, 2, r"^error: /no/such/file: no such file"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(
+    args: tuple[str, ...], stdin: bytes | None, code: int, pattern: str
+) -> None:
+    import re
+
+    r = run(*args, stdin=stdin)
+    err = r.stderr.decode()
+    assert r.returncode == code, err
+    assert re.match(pattern, err), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_debug_shows_the_traceback() -> None:
+    r = run("--debug", "parse", "ip-addr", "-", stdin=b"")
+    assert r.returncode != 0 and b"Traceback" in r.stderr
+
+
+def test_utf16_wsl_list_from_stdin(tmp_path: Path) -> None:
+    data = "  NAME      STATE           VERSION\r\n* Ubuntu    Running         2\r\n".encode("utf-16-le")
+    r = run("parse", "wsl-list", "-", "--json", stdin=data)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["distros"][0] == {"name": "Ubuntu", "state": "Running", "version": 2, "default": True}
