@@ -66,9 +66,7 @@ def test_forwards_and_names_carry_provenance(atlas: Atlas) -> None:
     assert ("docker-publish", 8080, "172.18.0.2") in vias
     assert ("portproxy", 2222, "172.25.139.5") in vias
     alias = [
-        n
-        for n in atlas.names
-        if n.vantage == "wsl:kali-linux" and n.name.lower() == "z820" and n.source == "hosts"
+        n for n in atlas.names if n.vantage == "wsl:kali-linux" and n.name.lower() == "z820" and n.source == "hosts"
     ]
     assert alias and str(alias[0].addresses[0]) == "127.0.1.1" and alias[0].writer == "wsl"
     assert alias[0].file == "/etc/hosts" and alias[0].line is not None

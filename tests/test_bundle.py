@@ -141,9 +141,7 @@ def test_refuses_to_overwrite_a_foreign_folder(tmp_path: Path) -> None:
         max_leaves=20,
     )
 )
-def test_hostile_manifest_only_raises_bundle_error(
-    tmp_path_factory: pytest.TempPathFactory, manifest: object
-) -> None:
+def test_hostile_manifest_only_raises_bundle_error(tmp_path_factory: pytest.TempPathFactory, manifest: object) -> None:
     d = tmp_path_factory.mktemp("h")
     if isinstance(manifest, dict):
         manifest = {"format": "netatlas-bundle", "schema_version": 1, **manifest}

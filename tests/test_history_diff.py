@@ -18,26 +18,68 @@ from netatlas.store.history import History
 HOST = Vantage("host", VantageKind.LINUX_HOST, "devbox")
 ADDR = json.dumps(
     [
-        {"ifindex": 1, "ifname": "lo", "flags": ["LOOPBACK", "UP"], "mtu": 65536, "operstate": "UNKNOWN",
-         "link_type": "loopback", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8, "scope": "host"}]},
-        {"ifindex": 2, "ifname": "eth0", "flags": ["UP", "LOWER_UP"], "mtu": 1500, "operstate": "UP",
-         "link_type": "ether", "address": "52:54:00:12:34:56",
-         "addr_info": [{"family": "inet", "local": "192.168.1.20", "prefixlen": 24, "scope": "global"}]},
+        {
+            "ifindex": 1,
+            "ifname": "lo",
+            "flags": ["LOOPBACK", "UP"],
+            "mtu": 65536,
+            "operstate": "UNKNOWN",
+            "link_type": "loopback",
+            "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8, "scope": "host"}],
+        },
+        {
+            "ifindex": 2,
+            "ifname": "eth0",
+            "flags": ["UP", "LOWER_UP"],
+            "mtu": 1500,
+            "operstate": "UP",
+            "link_type": "ether",
+            "address": "52:54:00:12:34:56",
+            "addr_info": [{"family": "inet", "local": "192.168.1.20", "prefixlen": 24, "scope": "global"}],
+        },
     ]
 ).encode()
-ROUTES_OFF = json.dumps([
-    {"dst": "default", "gateway": "192.168.1.1", "dev": "eth0", "flags": []},
-    {"dst": "192.168.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "192.168.1.20", "flags": []},
-]).encode()
+ROUTES_OFF = json.dumps(
+    [
+        {"dst": "default", "gateway": "192.168.1.1", "dev": "eth0", "flags": []},
+        {
+            "dst": "192.168.1.0/24",
+            "dev": "eth0",
+            "protocol": "kernel",
+            "scope": "link",
+            "prefsrc": "192.168.1.20",
+            "flags": [],
+        },
+    ]
+).encode()
 VPN_ADDR = json.dumps(
     json.loads(ADDR)
-    + [{"ifindex": 3, "ifname": "tun0", "flags": ["POINTOPOINT", "UP"], "mtu": 1400, "operstate": "UNKNOWN",
-        "link_type": "none", "addr_info": [{"family": "inet", "local": "10.8.0.6", "prefixlen": 24, "scope": "global"}]}]
+    + [
+        {
+            "ifindex": 3,
+            "ifname": "tun0",
+            "flags": ["POINTOPOINT", "UP"],
+            "mtu": 1400,
+            "operstate": "UNKNOWN",
+            "link_type": "none",
+            "addr_info": [{"family": "inet", "local": "10.8.0.6", "prefixlen": 24, "scope": "global"}],
+        }
+    ]
 ).encode()
-ROUTES_ON = json.dumps(json.loads(ROUTES_OFF) + [
-    {"dst": "10.8.0.0/24", "dev": "tun0", "protocol": "kernel", "scope": "link", "prefsrc": "10.8.0.6", "flags": []},
-    {"dst": "172.16.0.0/12", "gateway": "10.8.0.1", "dev": "tun0", "flags": []},
-]).encode()
+ROUTES_ON = json.dumps(
+    json.loads(ROUTES_OFF)
+    + [
+        {
+            "dst": "10.8.0.0/24",
+            "dev": "tun0",
+            "protocol": "kernel",
+            "scope": "link",
+            "prefsrc": "10.8.0.6",
+            "flags": [],
+        },
+        {"dst": "172.16.0.0/12", "gateway": "10.8.0.1", "dev": "tun0", "flags": []},
+    ]
+).encode()
 
 
 def bundle(addr: bytes, routes: bytes) -> Bundle:
@@ -84,7 +126,9 @@ def test_cli_diff_of_two_bundles(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "devbox: 172.16.0.0/12 via 10.8.0.1 dev tun0" in out["routes_added"]
 
 
-def test_cli_history_lists_saved_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_history_lists_saved_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("NETATLAS_HOME", str(tmp_path))
     History(tmp_path).save(bundle(ADDR, ROUTES_OFF), {"networks": 2})
     assert main(["history", "--json"]) == 0

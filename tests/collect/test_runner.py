@@ -12,7 +12,9 @@ from netatlas.collect.runner import ReplayRunner, Result, SubprocessRunner, clas
 
 
 def test_success_keeps_bytes_and_metadata() -> None:
-    r = SubprocessRunner().run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'a\\x00b'); sys.stderr.write('w')"])
+    r = SubprocessRunner().run(
+        [sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'a\\x00b'); sys.stderr.write('w')"]
+    )
     assert r.failure is None and r.exit_code == 0
     assert r.stdout == b"a\x00b" and r.stderr == b"w"
     assert r.duration_s > 0 and r.started is not None

@@ -49,9 +49,7 @@ def test_missing_namespace_is_a_failure_and_never_created() -> None:
     assert not os.path.exists(f"/run/netns/{name}")
 
 
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2"
-)
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2")
 
 
 @pytest.fixture

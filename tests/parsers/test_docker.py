@@ -201,10 +201,7 @@ def test_network_ls_old_docker_without_scope() -> None:
 
 
 def test_network_ls_json_lines_bad_line_warns() -> None:
-    good = (
-        '{"Driver":"bridge","ID":"7114b5b8cdd3","Internal":"false",'
-        '"Labels":"","Name":"bridge","Scope":"local"}'
-    )
+    good = '{"Driver":"bridge","ID":"7114b5b8cdd3","Internal":"false","Labels":"","Name":"bridge","Scope":"local"}'
     facts = parse("docker-network-ls", good + '\n{"Driver": \n')
     assert [n.name for n in facts.networks] == ["bridge"]
     assert _warned(facts, "not valid JSON") == [2]
@@ -252,9 +249,7 @@ def test_inspect_redacted_ip_skipped_network_and_bad_port() -> None:
                 "HostConfig": {"NetworkMode": "default"},
                 "NetworkSettings": {
                     "Ports": {"80/tcp": [{"HostIp": "x.x.x.x", "HostPort": "8080"}], "weird": None},
-                    "Networks": {
-                        "bridge": {"IPAddress": "172.17.0.xxx", "IPPrefixLen": 16, "MacAddress": "??"}
-                    },
+                    "Networks": {"bridge": {"IPAddress": "172.17.0.xxx", "IPPrefixLen": 16, "MacAddress": "??"}},
                 },
             },
         ],

@@ -131,9 +131,7 @@ def test_ip_addr_placeholder_address_is_unknown_with_warning() -> None:
 
 
 def test_ip_addr_transcript_with_prompts_and_fences() -> None:
-    text = (
-        "```\njoe@z820:~$ ip a\n" + IP_ADDR + "joe@z820:~$ uname -r\n5.15.90.1-microsoft-standard-WSL2\n```\n"
-    )
+    text = "```\njoe@z820:~$ ip a\n" + IP_ADDR + "joe@z820:~$ uname -r\n5.15.90.1-microsoft-standard-WSL2\n```\n"
     facts = parse("ip-addr", text)
     assert [i.name for i in facts.interfaces] == ["eth0"]
     msgs = _messages(facts)
@@ -332,10 +330,7 @@ def test_ifconfig_old_format_cut_address_and_lost_indentation() -> None:
 
 
 def test_ifconfig_bad_netmask_warns() -> None:
-    text = (
-        "eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
-        "        inet 10.0.0.5  netmask 255.0.255.0\n"
-    )
+    text = "eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.0.5  netmask 255.0.255.0\n"
     facts = parse("ifconfig", text)
     assert facts.interfaces[0].addresses[0].prefixlen is None
     assert any(line == 2 and "contiguous" in msg for line, msg in _messages(facts))
@@ -403,9 +398,7 @@ def test_netstat_rows_before_a_header_warn_and_no_table_is_an_error() -> None:
 
 
 def test_netstat_bad_destination_warns() -> None:
-    text = (
-        "Destination Gateway Genmask Flags Metric Ref Use Iface\n300.1.2.0 0.0.0.0 255.255.255.0 U 0 0 0 e\n"
-    )
+    text = "Destination Gateway Genmask Flags Metric Ref Use Iface\n300.1.2.0 0.0.0.0 255.255.255.0 U 0 0 0 e\n"
     facts = parse("netstat-rn", text + "10.0.0.0 0.0.0.0 255.0.0.0 U 0 0 0 e\n")
     assert len(facts.routes) == 1
     assert any(line == 2 and "not a network" in msg for line, msg in _messages(facts))
@@ -431,17 +424,13 @@ def test_ss_without_netid_column_and_other_states() -> None:
 
 
 def test_ss_wildcard_star_and_lost_alignment() -> None:
-    text = (
-        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\ntcp LISTEN 0 128 *:22 *:*\n"
-    )
+    text = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\ntcp LISTEN 0 128 *:22 *:*\n"
     (lst,) = parse("ss-listen", text).listeners
     assert (lst.address, lst.port) == (None, 22)
 
 
 def test_ss_bad_rows_warn_and_nothing_found_is_an_error() -> None:
-    text = (
-        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\nudp UNCONN 0 0 0.0.0.0:* 0.0.0.0:*\n"
-    )
+    text = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\nudp UNCONN 0 0 0.0.0.0:* 0.0.0.0:*\n"
     facts = parse("ss-listen", text + "garbage here\n")
     assert facts.listeners == ()
     msgs = _messages(facts)

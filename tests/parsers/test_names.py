@@ -184,13 +184,7 @@ def test_nslookup_bind_servfail_and_timeout_named_by_prompt() -> None:
 
 
 def test_nslookup_cut_out_answer_address_is_dropped_with_warning() -> None:
-    text = (
-        "Server:\t\t127.0.0.53\n"
-        "Address:\t127.0.0.53#53\n"
-        "\n"
-        "Name:\thost.docker.internal\n"
-        "Address: 192.168.x.x\n"
-    )
+    text = "Server:\t\t127.0.0.53\nAddress:\t127.0.0.53#53\n\nName:\thost.docker.internal\nAddress: 192.168.x.x\n"
     facts = parse("nslookup", text)
     assert facts.answers == () or facts.answers[0].addresses == ()
     assert _warned(facts, 5, "not an IP address")
@@ -233,12 +227,7 @@ def test_host_alias_chain_and_server_preamble() -> None:
 
 
 def test_host_servfail_and_cut_out_address() -> None:
-    text = (
-        "$ host a.example\n"
-        "a.example has address 10.x.x.x\n"
-        "$ host b.example\n"
-        "Host b.example not found: 2(SERVFAIL)\n"
-    )
+    text = "$ host a.example\na.example has address 10.x.x.x\n$ host b.example\nHost b.example not found: 2(SERVFAIL)\n"
     facts = parse("host", text)
     answers = _by_name(facts)
     assert answers["b.example"].status == "SERVFAIL"

@@ -252,8 +252,7 @@ def test_ipconfig_not_ipconfig_is_located_error() -> None:
 def test_route_print_corpus_cases(stem: str) -> None:
     facts, exp = _case("route-print", stem)
     assert [(i.index, i.mac, i.description) for i in facts.interfaces] == [
-        (e["idx"], e["mac"].replace("-", ":") if e["mac"] else None, e["description"])
-        for e in exp["interface_list"]
+        (e["idx"], e["mac"].replace("-", ":") if e["mac"] else None, e["description"]) for e in exp["interface_list"]
     ]
     active = [r for r in facts.routes if r.table is None and r.destination.version == 4]
     defaults = [r for r in active if r.destination.prefixlen == 0]
@@ -333,15 +332,10 @@ def test_route_print_localized_by_layout() -> None:
 
 
 def test_route_print_lost_indentation_and_broken_row() -> None:
-    text = (
-        "15...b4 2e 99 35 1e 86 ......Intel NIC\n0.0.0.0 0.0.0.0 10.0.0.1 10.0.0.185 25\n"
-        "10.0.0.0 255.255.255.0\n"
-    )
+    text = "15...b4 2e 99 35 1e 86 ......Intel NIC\n0.0.0.0 0.0.0.0 10.0.0.1 10.0.0.185 25\n10.0.0.0 255.255.255.0\n"
     facts = parse("route-print", text)
     assert facts.interfaces[0].index == 15 and len(facts.routes) == 1
-    assert _messages(facts) == [
-        (3, "skipped line that looks like a route but is not one: '10.0.0.0 255.255.255.0'")
-    ]
+    assert _messages(facts) == [(3, "skipped line that looks like a route but is not one: '10.0.0.0 255.255.255.0'")]
 
 
 def test_route_print_bad_mask_warns() -> None:
@@ -398,9 +392,7 @@ def test_tracert_localized_lost_alignment_and_redaction() -> None:
         (4, None, (11.0, 11.0, 11.0), None),
     ]
     assert facts.settings["max_hops"] == 30
-    assert (9, "hop address 'xxx.xxx.xxx.xxx' is cut out or redacted; recorded as unknown") in _messages(
-        facts
-    )
+    assert (9, "hop address 'xxx.xxx.xxx.xxx' is cut out or redacted; recorded as unknown") in _messages(facts)
 
 
 def test_tracert_error_is_located() -> None:
@@ -447,15 +439,11 @@ Adresse         Port        Adresse         Port
     assert (str(a.listen_address), a.connect_host, a.connect_address) == ("127.0.0.1", "localhost", None)
     assert b.connect_address is None and b.connect_host is None
     assert (c.listen_any, str(c.connect_address)) == (True, "172.28.118.26")
-    assert _messages(facts) == [
-        (6, "connect address '172.28.x.x' is cut out or redacted; recorded as unknown")
-    ]
+    assert _messages(facts) == [(6, "connect address '172.28.x.x' is cut out or redacted; recorded as unknown")]
 
 
 def test_portproxy_port_range_is_skipped_with_warning() -> None:
-    facts = parse(
-        "netsh-portproxy", (PARSER_FIXTURES / "netsh-portproxy" / "wsl-8963-port-range.out").read_bytes()
-    )
+    facts = parse("netsh-portproxy", (PARSER_FIXTURES / "netsh-portproxy" / "wsl-8963-port-range.out").read_bytes())
     assert facts.forwards == ()
     assert facts.warnings[-1].line == 7 and "30000-50000" in facts.warnings[-1].message
 

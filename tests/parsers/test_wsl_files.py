@@ -289,9 +289,7 @@ def test_wsl_list_without_header_and_junk_lines() -> None:
 
 
 def test_wsl_list_no_distributions_message() -> None:
-    text = (
-        "Windows Subsystem for Linux has no installed distributions.\nUse 'wsl.exe --list --online' to list\n"
-    )
+    text = "Windows Subsystem for Linux has no installed distributions.\nUse 'wsl.exe --list --online' to list\n"
     facts = parse("wsl-list", text)
     assert facts.distros == ()
     assert facts.warnings and facts.warnings[0].line == 1

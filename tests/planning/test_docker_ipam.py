@@ -203,9 +203,7 @@ def test_docs_pool_of_24s() -> None:
 
 def test_docs_subnet_0_0_0_0_slash_24() -> None:
     """``--subnet 0.0.0.0/24`` on a host where 172.17 and 172.18 are in use (Docker 29)."""
-    got = predict_docker_subnets(
-        DOCKER_DEFAULT_POOLS, allocated=["172.17.0.0/16", "172.18.0.0/16"], prefix_size=24
-    )
+    got = predict_docker_subnets(DOCKER_DEFAULT_POOLS, allocated=["172.17.0.0/16", "172.18.0.0/16"], prefix_size=24)
     assert got == ["172.19.0.0/24"]
 
 
@@ -309,17 +307,13 @@ def test_daemon_quirk_in_default_pools() -> None:
     reserved = docker_reserved_prefixes(["172.20.0.10"], routes)
     allocated = ["172.17.0.0/16", "172.18.0.0/16", "172.19.0.0/16"]
     assert predict_docker_subnets(DOCKER_DEFAULT_POOLS, allocated, reserved) == ["172.21.0.0/16"]
-    assert predict_docker_subnets(DOCKER_DEFAULT_POOLS, allocated, reserved, daemon_quirks=False) == [
-        "172.22.0.0/16"
-    ]
+    assert predict_docker_subnets(DOCKER_DEFAULT_POOLS, allocated, reserved, daemon_quirks=False) == ["172.22.0.0/16"]
 
 
 def test_mixed_families_pick_ipv4_unless_told() -> None:
     pools = [("fd00:1::/48", 64), ("10.0.0.0/8", 24)]
     assert predict_docker_subnets(pools, allocated=["fd00:1::/64"]) == ["10.0.0.0/24"]
-    assert predict_docker_subnets(pools, allocated=["fd00:1::/64", "10.0.0.0/24"], family=6) == [
-        "fd00:1:0:1::/64"
-    ]
+    assert predict_docker_subnets(pools, allocated=["fd00:1::/64", "10.0.0.0/24"], family=6) == ["fd00:1:0:1::/64"]
     assert predict_docker_subnets([("fd00:1::/48", 64)]) == ["fd00:1::/64"]
     with pytest.raises(InvalidPoolError):
         predict_docker_subnets([("10.0.0.0/8", 24)], family=6)
@@ -506,9 +500,7 @@ def test_without_quirks_matches_brute_force(
 ) -> None:
     want = outcome(brute_force, pools, allocated, reserved, prefix_size)
     try:
-        (got,) = predict_docker_subnets(
-            pools, allocated, reserved, prefix_size=prefix_size, daemon_quirks=False
-        )
+        (got,) = predict_docker_subnets(pools, allocated, reserved, prefix_size=prefix_size, daemon_quirks=False)
     except NoMoreSubnetsError:
         got = "NoMoreSubnets"
     except InvalidPoolError:
@@ -535,9 +527,7 @@ def test_daemon_matches_brute_force_when_nothing_nests(
 
 @settings(max_examples=300, deadline=None)
 @given(pool_lists(), prefix_lists, prefix_lists)
-def test_daemon_result_is_always_a_pool_block(
-    pools: Pools, allocated: list[str], reserved: list[str]
-) -> None:
+def test_daemon_result_is_always_a_pool_block(pools: Pools, allocated: list[str], reserved: list[str]) -> None:
     try:
         (got,) = predict_docker_subnets(pools, allocated, reserved)
     except NoMoreSubnetsError:

@@ -37,9 +37,7 @@ def test_default_entry(row: dict[str, object]) -> None:
         assert row["cidr"] is None or addr in ipaddress.ip_network(str(row["cidr"]))
 
 
-@pytest.mark.parametrize(
-    "row", DATA["kind_hints"], ids=lambda r: f"{r['kind']}:{sorted(r['match'].items())[0][1]}"
-)
+@pytest.mark.parametrize("row", DATA["kind_hints"], ids=lambda r: f"{r['kind']}:{sorted(r['match'].items())[0][1]}")
 def test_kind_hint(row: dict[str, object]) -> None:
     assert isinstance(row["kind"], str) and row["kind"]
     assert isinstance(row["source"], str) and row["source"]

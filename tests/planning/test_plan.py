@@ -55,9 +55,7 @@ def test_configs_are_exact_and_valid(atlas) -> None:  # type: ignore[no-untyped-
     assert compose["networks"]["default"]["ipam"]["config"][0]["subnet"] == p.blocks["compose_subnet"]
     kind = yaml.safe_load(p.configs["kind"])
     assert kind["networking"]["podSubnet"] == p.blocks["kind_pod_subnet"]
-    assert (
-        json.loads("{" + p.configs["docker-desktop"] + "}")["VpnkitCIDR"] == p.blocks["docker_desktop_subnet"]
-    )
+    assert json.loads("{" + p.configs["docker-desktop"] + "}")["VpnkitCIDR"] == p.blocks["docker_desktop_subnet"]
     assert f"--subnet={p.blocks['minikube_subnet']}" in p.configs["minikube"]
     assert "NatNetwork" in p.configs["wsl"] and "networkingMode=mirrored" in p.configs[".wslconfig"]
     assert set(p.how) == set(p.configs)

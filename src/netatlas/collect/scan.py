@@ -26,7 +26,9 @@ __all__ = ["COLLECTORS", "Progress", "scan"]
 Progress = Callable[[str, str, Failure | None], None]
 
 COLLECTORS: dict[str, tuple[str, ...]] = {
-    "Linux": ("linux",),
+    "Linux": ("linux", "docker_engine"),
+    "Windows": ("windows",),
+    "Darwin": ("macos",),
 }
 """Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
