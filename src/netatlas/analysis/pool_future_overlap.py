@@ -1,0 +1,152 @@
+"""pool-future-overlap: the subnets Docker hands out next would land on a range in use.
+
+Docker's allocator avoids only the nameservers of its host's ``resolv.conf`` and the
+host's **on-link** routes (moby ``InferReservedNetworks``). A VPN that routes
+``172.16.0.0/12`` through a gateway is not avoided, so the next ``docker compose up``
+takes ``172.18.0.0/16`` and the VPN's hosts there vanish for the containers. With
+Docker Desktop the engine runs in a VM that does not see the host's LAN or VPN at all.
+
+This check predicts the next five allocations with
+:func:`netatlas.planning.predict_docker_subnets` (pools: ``default_address_pools``
+from the settings, else Docker's defaults; allocated: the engine's existing networks;
+reserved: what the daemon infers on the engine's node) and reports each one that
+overlaps a range Docker does not avoid:
+
+* a ``--reserve`` range (``Options.reserved``);
+* a route through a gateway on any node (a VPN's split-tunnel routes);
+* when the engine runs in a VM (Docker Desktop), the host's LAN, VPN and WSL networks,
+  which the VM cannot see.
+
+The fix is a ``default-address-pools`` entry on a free range.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from netatlas.analysis import Options
+from netatlas.analysis.pool_overlap import (
+    FreeRanges,
+    Prefix,
+    collect,
+    fix_for,
+    overlapping_pairs,
+    settings_pools,
+)
+from netatlas.errors import NetatlasError
+from netatlas.model import VantageKind
+from netatlas.model.atlas import Atlas, Finding, Node
+from netatlas.model.facts import IPNetwork
+from netatlas.planning import DOCKER_DEFAULT_POOLS, PoolSpec, docker_reserved_prefixes, predict_docker_subnets
+from netatlas.reach import host_node
+
+__all__ = ["CODE", "COUNT", "DESCRIPTION", "check", "engine_node"]
+
+CODE = "pool-future-overlap"
+DESCRIPTION = "Subnets Docker will allocate next that overlap a reserved range or a VPN route."
+
+COUNT = 5
+"""How many future allocations to predict."""
+
+_HOST_SIDE = frozenset({"lan", "vpn", "wsl-nat", "hyperv-default-switch"})
+_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def engine_node(atlas: Atlas) -> Node | None:
+    """The node the Docker engine runs on: a Docker Desktop VM or engine vantage, else
+    the node holding the gateway of a Docker bridge network."""
+    kinds = {v.id: v.kind for v in atlas.vantages}
+    for n in atlas.nodes:
+        if any(kinds.get(v) in (VantageKind.DOCKER_DESKTOP_VM, VantageKind.DOCKER_ENGINE) for v in n.vantages):
+            return n
+    for net in atlas.networks:
+        if net.kind == "docker-bridge":
+            for a in net.attachments:
+                node = atlas.node(a.node)
+                if node is not None and node.kind in ("host", "vm", "distro"):
+                    return node
+    return None
+
+
+def _predict(pools: Sequence[PoolSpec], allocated: Sequence[IPNetwork], reserved: Sequence[IPNetwork]) -> list[str]:
+    """Up to :data:`COUNT` next subnets; fewer when the pools run out."""
+    out: list[str] = []
+    used: list[IPNetwork] = list(allocated)
+    for _ in range(COUNT):
+        try:
+            nxt = predict_docker_subnets(pools, allocated=used, reserved=reserved, count=1, family=4)
+        except NetatlasError:
+            break
+        out += nxt
+        used.append(ipaddress.ip_network(nxt[0]))
+    return out
+
+
+def check(atlas: Atlas, options: Options) -> list[Finding]:
+    """Each range in use that one of Docker's next allocations would overlap."""
+    engine = engine_node(atlas)
+    if engine is None:
+        return []
+    configured = settings_pools(atlas.settings)
+    pools: Sequence[PoolSpec] = configured or DOCKER_DEFAULT_POOLS
+    allocated = [n.cidr for n in atlas.networks if n.kind == "docker-bridge" and n.cidr.version == 4]
+    reserved = docker_reserved_prefixes(engine.dns.servers, engine.routes)
+    predicted = _predict(pools, allocated, reserved)
+    if not predicted:
+        return []
+    host = host_node(atlas)
+    in_vm = host is not None and host.id != engine.id
+    conflicts: list[Prefix] = [
+        Prefix(r, f"reserved range {r} (--reserve)", "pool", "reserved", f"reserved:{r}", seen="--reserve")
+        for r in options.reserved
+    ]
+    for p in collect(atlas):
+        gateway_route = p.origin == "route" and (p.via or "").startswith("via")
+        unseen = in_vm and p.origin == "network" and p.kind in _HOST_SIDE and engine.id not in p.nodes
+        if gateway_route or unseen:
+            conflicts.append(p)
+    future = [Prefix(ipaddress.ip_network(c), c, "future", "docker-future", f"future:{c}") for c in predicted]
+    order = {p.what: i + 1 for i, p in enumerate(future)}
+    hits: dict[str, tuple[Prefix, list[Prefix]]] = {}
+    for a, b in overlapping_pairs(future + conflicts):
+        fut, other = (a, b) if a.origin == "future" else (b, a)
+        if fut.origin != "future" or other.origin == "future":
+            continue
+        hits.setdefault(other.group, (other, []))[1].append(fut)
+    pools_text = (
+        "default-address-pools from the engine settings"
+        if configured
+        else "Docker's default pools (172.17.0.0/16 … 172.31.0.0/16, then 192.168.0.0/16 in /20s)"
+    )
+    free = FreeRanges([*(p.cidr for p in collect(atlas)), *(p.cidr for p in conflicts), *allocated])
+    found: list[Finding] = []
+    for other, futs in hits.values():
+        futs.sort(key=lambda f: order[f.what])
+        which = ", ".join(f"{f.what} ({_ORDINAL.get(order[f.what], f'{order[f.what]}th')} next)" for f in futs)
+        why_not = (
+            "it is a route through a gateway, and Docker avoids only on-link routes and nameservers"
+            if other.origin == "route"
+            else "the engine runs in a VM that cannot see it"
+            if other.origin == "network"
+            else "Docker does not know about it"
+        )
+        fix = fix_for(Prefix(futs[0].cidr, "next network", "pool", "docker-pool", "x"), free)
+        found.append(
+            Finding(
+                code=CODE,
+                severity="warning",
+                title=f"Docker's next networks would take {which.split(' (')[0]}, overlapping {other.what}",
+                detail=(
+                    f"Predicted next allocations on {engine.name} from {pools_text}, with existing networks "
+                    f"{', '.join(map(str, allocated)) or 'none'} and reserved (nameservers, on-link routes) "
+                    f"{', '.join(map(str, reserved)) or 'none'}: {', '.join(predicted)}. "
+                    f"{which} overlap {other.what}, which Docker will not avoid: {why_not}. "
+                    f"Evidence: {other.seen}."
+                ),
+                fix=fix,
+                networks=(other.network,) if other.network else (),
+                nodes=tuple(dict.fromkeys((engine.id, *other.nodes))),
+            )
+        )
+    return found

@@ -1,0 +1,237 @@
+"""What a name resolves to from each vantage, and who wrote each answer.
+
+The same name can give different answers in different places: ``host.docker.internal``
+is Docker's embedded DNS inside a container, but a line of ``/etc/hosts`` in a WSL
+distro, which WSL copied from the Windows hosts file, where Docker Desktop wrote it.
+:func:`resolve` lists every answer the atlas holds for a name, per vantage, with that
+provenance, and marks the one an application gets first.
+
+Order follows glibc's default ``hosts: files dns`` (and Windows' DNS client, which
+also consults its hosts file before asking a server): the first matching hosts-file
+line wins, later lines for the same name are never seen, and DNS is asked only when the
+hosts file has no line. ``nss`` answers (``getent``) are what the system resolver
+actually returned; they come last because they confirm, rather than decide, the order.
+
+Example:
+    >>> from netatlas.model.atlas import Atlas, NameRecord
+    >>> from ipaddress import ip_address
+    >>> atlas = Atlas("netatlas-atlas/1", (), (), (), names=(
+    ...     NameRecord("wsl:Ubuntu", "db.example", (ip_address("192.0.2.9"),), "dns",
+    ...                server=ip_address("192.0.2.1")),
+    ...     NameRecord("wsl:Ubuntu", "db.example", (ip_address("192.0.2.7"),), "hosts",
+    ...                file="/etc/hosts", line=9),
+    ... ))
+    >>> [(str(r.addresses[0]), r.first) for r in resolve(atlas, "DB.example.")]
+    [('192.0.2.7', True), ('192.0.2.9', False)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from netatlas.model.atlas import Atlas, NameRecord
+from netatlas.model.facts import IPAddress, _Model
+
+__all__ = ["Resolution", "normalize", "provenance", "records_for", "resolve", "writer_name"]
+
+_SOURCE_ORDER = {"hosts": 0, "docker-dns": 1, "dns": 1, "nss": 2}
+
+_WRITERS = {
+    "docker-desktop": "Docker Desktop",
+    "docker-desktop-kube": "Docker Desktop",
+    "wsl": "WSL",
+    "docker": "Docker Engine",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution(_Model):
+    """One answer for a name from one vantage, with where it came from.
+
+    Args:
+        vantage: the vantage id the answer was seen from.
+        name: the name as the source spelled it.
+        addresses: what it resolves to.
+        source: ``hosts``, ``dns``, ``docker-dns`` or ``nss``.
+        provenance: the same facts in plain words (file and line, writer, server).
+        file, line, marker, writer, server, evidence: the provenance fields of the
+            underlying :class:`~netatlas.model.atlas.NameRecord`.
+        origin: for an entry a generator copied from another file, the record it was
+            copied from (``host.docker.internal`` in WSL's ``/etc/hosts`` comes from
+            Docker Desktop's line in the Windows hosts file), in plain words.
+        order: position in the resolver's lookup order for this vantage (0 first).
+        first: whether an application on this vantage gets this answer.
+    """
+
+    vantage: str
+    name: str
+    addresses: tuple[IPAddress, ...]
+    source: str
+    provenance: str
+    file: str | None = None
+    line: int | None = None
+    marker: str | None = None
+    writer: str | None = None
+    server: IPAddress | None = None
+    evidence: str | None = None
+    origin: str | None = None
+    order: int = 0
+    first: bool = False
+
+
+def normalize(name: str) -> str:
+    """A name as resolvers compare it: case-folded, without the root dot."""
+    return name.strip().rstrip(".").casefold()
+
+
+def writer_name(writer: str | None) -> str | None:
+    """The generator's name for people (``wsl`` → ``WSL``)."""
+    if writer is None:
+        return None
+    return _WRITERS.get(writer, writer)
+
+
+def provenance(record: NameRecord) -> str:
+    """Where an answer came from, in plain words.
+
+    Example:
+        >>> from ipaddress import ip_address
+        >>> provenance(NameRecord("wsl:kali-linux", "Z820", (ip_address("127.0.1.1"),), "hosts",
+        ...                       file="/etc/hosts", line=5, writer="wsl"))
+        '/etc/hosts line 5, written by WSL'
+        >>> provenance(NameRecord("container:web", "host.docker.internal",
+        ...            (ip_address("192.168.65.254"),), "docker-dns", server=ip_address("127.0.0.11")))
+        "Docker's embedded DNS (127.0.0.11)"
+    """
+    if record.source == "hosts":
+        where = record.file or "hosts file"
+        if record.line is not None:
+            where += f" line {record.line}"
+        who = writer_name(record.writer)
+        if record.marker and record.marker.startswith("copied by"):
+            return f"{where}, {record.marker}"
+        if who:
+            where += f", written by {who}"
+        return where
+    if record.source == "docker-dns":
+        return f"Docker's embedded DNS ({record.server or '127.0.0.11'})"
+    if record.source == "nss":
+        return "the system resolver (hosts file, then DNS)"
+    if record.server is not None:
+        return f"DNS server {record.server}"
+    return "DNS"
+
+
+def records_for(atlas: Atlas, name: str) -> list[NameRecord]:
+    """Every record of ``name`` (compared as resolvers do) that has an answer."""
+    key = normalize(name)
+    return [r for r in atlas.names if normalize(r.name) == key and r.addresses]
+
+
+def _vantage_ids(atlas: Atlas, vantage: str) -> set[str]:
+    """A vantage given by id, by name, or by the id or name of its node."""
+    ids = {v.id for v in atlas.vantages if vantage in (v.id, v.name)}
+    for n in atlas.nodes:
+        if vantage in (n.id, n.name):
+            ids.update(n.vantages)
+    return ids or {vantage}
+
+
+def _origin(record: NameRecord, everything: Iterable[NameRecord]) -> str | None:
+    """For a copied hosts entry, the line it was copied from, if the atlas has it."""
+    if record.source != "hosts" or not (record.marker or "").startswith("copied by"):
+        return None
+    for other in everything:
+        if (
+            other is not record
+            and other.source == "hosts"
+            and other.vantage != record.vantage
+            and normalize(other.name) == normalize(record.name)
+            and other.addresses == record.addresses
+            and not (other.marker or "").startswith("copied by")
+        ):
+            who = writer_name(other.writer)
+            text = f"{provenance(_plain(other))} on {other.vantage}"
+            return f"{text}, where {who} wrote it" if who else text
+    return None
+
+
+def _plain(record: NameRecord) -> NameRecord:
+    """The record without its writer, so provenance names only file and line."""
+    from dataclasses import replace
+
+    return replace(record, writer=None)
+
+
+def _nss_provenance(atlas: Atlas, record: NameRecord, records: Iterable[NameRecord]) -> str:
+    """Where the system resolver's answer came from: the hosts file, or which DNS.
+
+    ``getent`` does not say; but when the vantage's hosts file has no line for the name,
+    the answer came from the resolver's nameservers, and ``127.0.0.11`` is Docker's.
+    """
+    line = next(
+        (o for o in records if o.vantage == record.vantage and o.source == "hosts" and o.addresses == record.addresses),
+        None,
+    )
+    if line is not None:
+        return f"{provenance(line)} (as getent returned it)"
+    servers = next((n.dns.servers for n in atlas.nodes if record.vantage in n.vantages), ())
+    if any(str(s) == "127.0.0.11" for s in servers):
+        return "Docker's embedded DNS (127.0.0.11), as getent returned it"
+    if servers:
+        return f"DNS server {', '.join(map(str, servers))}, as getent returned it"
+    return provenance(record)
+
+
+def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolution]:
+    """Every answer for ``name``, per vantage, in the order a resolver tries them.
+
+    Args:
+        atlas: the map.
+        name: the name to look up (case and a trailing dot do not matter).
+        vantage: one vantage (id, name, or its node's id or name); ``None`` for all.
+
+    Returns:
+        One :class:`Resolution` per answer, grouped by vantage (in the atlas' vantage
+        order), each group in lookup order; ``first`` marks what an application gets.
+    """
+    records = records_for(atlas, name)
+    if vantage is not None:
+        wanted = _vantage_ids(atlas, vantage)
+        records = [r for r in records if r.vantage in wanted]
+    rank = {v.id: i for i, v in enumerate(atlas.vantages)}
+    records.sort(
+        key=lambda r: (
+            rank.get(r.vantage, len(rank)),
+            r.vantage,
+            _SOURCE_ORDER.get(r.source, 3),
+            r.line if r.line is not None else 0,
+        )
+    )
+    out: list[Resolution] = []
+    order = 0
+    current: str | None = None
+    for r in records:
+        if r.vantage != current:
+            current, order = r.vantage, 0
+        out.append(
+            Resolution(
+                vantage=r.vantage,
+                name=r.name,
+                addresses=r.addresses,
+                source=r.source,
+                provenance=_nss_provenance(atlas, r, records) if r.source == "nss" else provenance(r),
+                file=r.file,
+                line=r.line,
+                marker=r.marker,
+                writer=r.writer,
+                server=r.server,
+                evidence=r.evidence,
+                origin=_origin(r, atlas.names),
+                order=order,
+                first=order == 0,
+            )
+        )
+        order += 1
+    return out

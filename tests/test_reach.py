@@ -1,0 +1,132 @@
+"""why(): the path hop by hop, where it stops, and the fix."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from analysis.atlas_kit import listener, portproxy, publish, z820
+from netatlas.reach import PathResult, diagnose, why
+
+
+def _actions(r: PathResult) -> list[tuple[str | None, str]]:
+    return [(h.node, h.action) for h in r.hops]
+
+
+def test_lan_cannot_reach_an_unpublished_container() -> None:
+    r = why(z820(), "lan", "container:web", 80)
+    assert not r.reachable
+    assert r.stopped_at == "node:router:192.168.1.1"
+    assert r.reason is not None and r.reason.startswith("container web does not publish port 80")
+    assert "nothing reaches in without a forward" in r.reason
+    assert any("docker run -p 80:80" in f and "192.168.1.155:80" in f for f in r.fixes)
+
+
+def test_published_container_is_reached_via_the_hosts_lan_address() -> None:
+    r = why(z820(forwards=(publish(8080, "web", "172.18.0.2", cport=80),)), "lan", "node:container:web", 80)
+    assert r.reachable and r.entry == "192.168.1.155:8080"
+    assert _actions(r) == [
+        ("node:router:192.168.1.1", "start"),
+        ("node:router:192.168.1.1", "route"),
+        ("node:host", "forward"),
+        ("node:container:web", "deliver"),
+    ]
+    assert "published port 0.0.0.0:8080" in r.hops[2].note and "172.18.0.2:80" in r.hops[2].note
+    assert r.tried and r.tried[0].startswith("172.18.0.2:80")
+
+
+def test_published_on_loopback_only_stops_at_the_host() -> None:
+    r = why(z820(forwards=(publish(80, "web", "172.18.0.2", host_ip="127.0.0.1"),)), "lan", "web", 80)
+    assert not r.reachable and r.stopped_at == "node:host"
+    assert "published on 127.0.0.1 only" in (r.reason or "")
+    assert any("-p 0.0.0.0:80:80" in f for f in r.fixes)
+    # Windows itself does reach it on 127.0.0.1
+    assert why(z820(forwards=(publish(80, "web", "172.18.0.2", host_ip="127.0.0.1"),)), "host", "web", 80).reachable
+
+
+def test_wsl_service_needs_portproxy_from_the_lan() -> None:
+    r = why(z820(), "lan", "wsl:Ubuntu", 8000)
+    assert not r.reachable and r.stopped_at == "node:router:192.168.1.1"
+    assert "WSL's NAT network" in (r.reason or "") and "localhost forwarding only helps from Windows" in (
+        r.reason or ""
+    )
+    assert any(
+        "netsh interface portproxy add v4tov4 listenport=8000" in f and "New-NetFirewallRule" in f for f in r.fixes
+    )
+    assert any("networkingMode=mirrored" in f for f in r.fixes)
+
+
+def test_wsl_service_through_portproxy() -> None:
+    r = why(z820(forwards=(portproxy(8000, "172.25.150.37"),)), "lan", "wsl:Ubuntu", 8000)
+    assert r.reachable and r.entry == "192.168.1.155:8000"
+    assert [h.action for h in r.hops] == ["start", "route", "forward", "route", "deliver"]
+    assert r.hops[-1].node == "node:wsl-vm"
+
+
+def test_windows_reaches_wsl_through_localhost_forwarding() -> None:
+    atlas = z820(listeners=(listener("node:wsl-vm", 5000, "127.0.0.1"),))
+    r = why(atlas, "host", "wsl:kali-linux", 5000)
+    assert r.reachable and r.entry == "127.0.0.1:5000"
+    assert "localhost forwarding" in r.hops[1].note
+    assert any("127.0.0.1:5000 only" in t for t in r.tried)  # not via the WSL address
+    off = why(z820(listeners=atlas.listeners, settings={"localhost_forwarding": False}), "host", "wsl:kali-linux", 5000)
+    assert not off.reachable and any("localhostForwarding=true" in f for f in off.fixes)
+
+
+def test_mirrored_mode_shares_the_hosts_addresses() -> None:
+    r = why(z820(settings={"networking_mode": "mirrored"}), "lan", "wsl:Ubuntu", 8000)
+    assert r.reachable and r.entry == "192.168.1.155:8000"
+    assert "mirrored" in r.hops[2].note
+
+
+def test_loopback_bind_is_reachable_only_from_the_same_node() -> None:
+    atlas = z820(listeners=(listener("node:wsl-vm", 5000, "127.0.0.1"),), forwards=(portproxy(5000, "172.25.150.37"),))
+    r = why(atlas, "lan", "wsl:Ubuntu", 5000)
+    assert not r.reachable and r.stopped_at == "node:wsl-vm"
+    assert "127.0.0.1:5000 only" in (r.reason or "")
+    assert why(atlas, "wsl:Ubuntu", "node:wsl-vm", 5000).reachable
+
+
+def test_container_reaches_the_lan_through_nat() -> None:
+    r = why(z820(), "container:web", "192.168.1.1")
+    assert r.reachable
+    assert [h.node for h in r.hops if h.action == "nat"] == ["node:docker-desktop", "node:host"]
+    assert r.hops[-1].node == "node:router:192.168.1.1"
+
+
+def test_names_are_resolved_from_the_source() -> None:
+    from analysis.atlas_kit import dns, hosts
+
+    atlas = z820(
+        names=(
+            dns("container:web", "host.docker.internal", "192.168.65.254", server="127.0.0.11"),
+            hosts("wsl:Ubuntu", "host.docker.internal", "192.168.1.155", 6, writer="wsl"),
+        ),
+        forwards=(publish(8080, "web", "172.18.0.2", cport=80),),
+    )
+    r = why(atlas, "container:web", "host.docker.internal", 8080)
+    assert r.reachable and r.address == ipaddress.ip_address("192.168.65.254")
+    assert "Docker's embedded DNS" in r.hops[1].note
+    assert any("host.docker.internal" in h.note and "loopback" in h.note for h in r.hops)
+    w = why(atlas, "wsl:Ubuntu", "host.docker.internal", 8080)
+    assert w.address == ipaddress.ip_address("192.168.1.155") and w.reachable
+
+
+def test_unknown_endpoints_raise() -> None:
+    with pytest.raises(ValueError, match="unknown source"):
+        why(z820(), "nowhere", "host")
+    with pytest.raises(ValueError, match="unknown destination"):
+        why(z820(), "host", "no-such-name.example")
+
+
+def test_result_round_trips_through_json() -> None:
+    r = why(z820(), "lan", "container:web", 80)
+    again = PathResult.from_dict(r.to_dict())
+    assert again == r
+    assert isinstance(r.to_dict()["hops"], list)
+
+
+def test_diagnose_is_what_why_says() -> None:
+    d = diagnose(z820(), "node:container:web", 80)
+    assert d.fixes == why(z820(), "lan", "node:container:web", 80).fixes
