@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -99,3 +100,34 @@ def test_namespaces_are_found_as_vantages_with_their_facts(two_namespaces: tuple
     assert any(str(r.destination) == "203.0.113.0/24" and str(r.gateway) == "198.51.100.1" for r in node_b.routes)
     assert [str(s) for s in node_b.dns.servers] == ["198.51.100.1"]
     assert node_b.dns.search == ("lab.example",)
+
+
+def test_replayed_scan_sends_no_dns_packets() -> None:
+    """DNS questions go through the runner: a replay answers them from the recording."""
+    rr = ReplayRunner(
+        files={
+            "/etc/hosts": HOSTS,
+            "/etc/resolv.conf": b"nameserver 192.0.2.53\n",
+            "/proc/sys/kernel/hostname": b"devbox\n",
+        },
+        dns={
+            ("192.0.2.53", "devbox", "A"): {
+                "name": "devbox",
+                "server": "192.0.2.53",
+                "port": 53,
+                "rdtype": "A",
+                "status": "NOERROR",
+                "addresses": ["127.0.0.1"],
+                "cnames": [],
+                "authority": [],
+            }
+        },
+    )
+    b = scan(rr, netns=[], only=["dns-answers-json"])
+    ev = next(e for e in b.evidence if e.kind == "dns-answers-json")
+    records = json.loads(ev.data)
+    assert {r["status"] for r in records} <= {"NOERROR", "timeout"}
+    assert any(r["status"] == "NOERROR" and r["addresses"] == ["127.0.0.1"] for r in records)
+    errors = {r.get("error") for r in records if r["status"] == "timeout"}
+    assert errors <= {"not recorded (replay)", "server did not answer"}
+    assert any(c[0] == "dns" for c in rr.calls)

@@ -50,10 +50,7 @@ def _routes(a: Atlas) -> set[str]:
 
 
 def _names(a: Atlas) -> set[str]:
-    return {
-        f"{n.vantage}: {n.name} -> {', '.join(map(str, n.addresses)) or '(none)'} ({n.source})"
-        for n in a.names
-    }
+    return {f"{n.vantage}: {n.name} -> {', '.join(map(str, n.addresses)) or '(none)'} ({n.source})" for n in a.names}
 
 
 def _findings(a: Atlas) -> set[str]:

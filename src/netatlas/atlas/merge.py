@@ -50,6 +50,9 @@ _NODE_KIND: dict[VantageKind, NodeKind] = {
 }
 
 
+_WSL_VM_KINDS = (VantageKind.WSL_DISTRO, VantageKind.DOCKER_DESKTOP_VM)
+
+
 def _identity(iface: Interface) -> set[tuple[str, str]]:
     """(mac, address) pairs that identify one interface across vantages."""
     if not iface.mac or iface.mac == "00:00:00:00:00:00" or iface.type == "loopback":
@@ -85,11 +88,8 @@ def _shared_reason(members: list[Vantage], ifaces: Iterable[Interface]) -> str:
     shared = sorted({f"{i.name} (MAC {i.mac})" for i in ifaces if _identity(i)})
     names = " and ".join(v.name for v in members)
     why = ""
-    if all(v.kind is VantageKind.WSL_DISTRO for v in members):
-        why = (
-            ": WSL 2 runs every distribution in one VM with one network namespace "
-            "(MicrosoftDocs/WSL about.md)"
-        )
+    if all(v.kind in _WSL_VM_KINDS for v in members):
+        why = ": WSL 2 runs every distribution in one VM with one network namespace (MicrosoftDocs/WSL about.md)"
     return f"{names} show the same interface {', '.join(shared)} with the same addresses{why}"
 
 
@@ -106,11 +106,11 @@ def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
                 ifaces.setdefault(iface.name, iface)
             routes.extend(r for r in obs[vid].routes if r not in routes)
         if len(members) > 1:
-            kind: NodeKind = (
-                "vm" if all(m.kind is VantageKind.WSL_DISTRO for m in members) else _NODE_KIND[first.kind]
-            )
-            node_id = "node:wsl-vm" if kind == "vm" else f"node:{first.id}"
-            name = "WSL 2 VM" if kind == "vm" else first.name
+            # WSL 2 runs every distro, docker-desktop included, in one VM: a group of them is that VM
+            in_wsl_vm = all(m.kind in _WSL_VM_KINDS for m in members)
+            kind: NodeKind = "vm" if in_wsl_vm else _NODE_KIND[first.kind]
+            node_id = "node:wsl-vm" if in_wsl_vm else f"node:{first.id}"
+            name = "WSL 2 VM" if in_wsl_vm else first.name
             reason: str | None = _shared_reason(members, ifaces.values())
         else:
             kind, node_id, name, reason = _NODE_KIND[first.kind], f"node:{first.id}", first.name, None
@@ -202,9 +202,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                             id=f"node:router:{gw}",
                             kind="router",
                             name=known_address(gw) or f"router {gw}",
-                            interfaces=(
-                                Interface(name="lan", addresses=(_addr(gw, _iface_prefix(iface, gw)),)),
-                            ),
+                            interfaces=(Interface(name="lan", addresses=(_addr(gw, _iface_prefix(iface, gw)),)),),
                             reason=f"default gateway of {n.name} ({iface.name})",
                         )
                     )
@@ -246,9 +244,7 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
                 if net is None or a.address is None or (a.address.is_link_local and a.address.version == 6):
                     continue
                 c = cand(net)
-                c.attachments.append(
-                    Attachment(n.id, iface.name, a.address, n.vantages[0] if n.vantages else None)
-                )
+                c.attachments.append(Attachment(n.id, iface.name, a.address, n.vantages[0] if n.vantages else None))
                 c.interfaces.append((n.kind, iface, vantage_kind.get(n.vantages[0]) if n.vantages else None))
     for o in obs.values():
         for en, _ev in o.networks:

@@ -143,6 +143,8 @@ def observe(
         if ev.failure is not None:
             problems.append(Problem(ev.id, ev.vantage, ev.failure.code, ev.failure.message))
             continue
+        if not ev.data.strip(b" \t\r\n\x00\xff\xfe") and (ev.exit_code in (0, None)):
+            continue  # a command that succeeded and printed nothing (no portproxy rules) has no facts
         if ev.vantage not in obs:
             problems.append(Problem(ev.id, ev.vantage, "unknown-vantage", "no such vantage"))
             continue

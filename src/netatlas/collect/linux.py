@@ -68,6 +68,18 @@ def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
         ),
         Source("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
         Source("host/getent-hosts", "getent-hosts", names),
+        *_env_and_dns_sources(hosts_names),
+    ]
+
+
+def _env_and_dns_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
+    """WSL detection (``linux-env``, ``/etc/wsl.conf``) and each DNS server's own answers."""
+    from netatlas.collect import containers, names
+
+    return [
+        containers.linux_env_source("host"),
+        Source("host/wsl-conf", "wsl-conf", lambda r: r.read("/etc/wsl.conf"), optional=True),
+        names.dns_answers_source("host/dns-answers", lambda r: names.names_to_ask(r, hosts_names)),
     ]
 
 

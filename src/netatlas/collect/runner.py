@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from netatlas.model import Evidence, Failure
 
@@ -63,6 +63,10 @@ class Runner(Protocol):
         """Read a file whole; a missing or unreadable file is a failure in the result."""
         ...
 
+    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        """Ask one DNS server one question; the answer record of ``dns-answers-json``."""
+        ...
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -94,13 +98,9 @@ class SubprocessRunner:
                 stdin=subprocess.DEVNULL,
             )
         except FileNotFoundError:
-            return Result(
-                args, started=started, failure=Failure("missing-binary", f"{args[0]}: not installed")
-            )
+            return Result(args, started=started, failure=Failure("missing-binary", f"{args[0]}: not installed"))
         except PermissionError as exc:
-            return Result(
-                args, started=started, failure=Failure("permission-denied", f"{args[0]}: {exc.strerror}")
-            )
+            return Result(args, started=started, failure=Failure("permission-denied", f"{args[0]}: {exc.strerror}"))
         except subprocess.TimeoutExpired as exc:
             return Result(
                 args,
@@ -115,9 +115,7 @@ class SubprocessRunner:
         failure = None
         if proc.returncode != 0:
             failure = classify_exit(args, proc.returncode, proc.stderr)
-        return Result(
-            args, proc.stdout, proc.stderr, proc.returncode, time.monotonic() - t0, started, failure
-        )
+        return Result(args, proc.stdout, proc.stderr, proc.returncode, time.monotonic() - t0, started, failure)
 
     def read(self, path: str) -> Result:
         argv = ("read", path)
@@ -126,19 +124,21 @@ class SubprocessRunner:
             p = Path(self._root + path)
             size = p.stat().st_size
             if size > _MAX_FILE:
-                return Result(
-                    argv, started=started, failure=Failure("error", f"{path}: {size} bytes, too large")
-                )
+                return Result(argv, started=started, failure=Failure("error", f"{path}: {size} bytes, too large"))
             data = p.read_bytes()
         except FileNotFoundError:
             return Result(argv, started=started, failure=Failure("not-installed", f"{path}: no such file"))
         except PermissionError:
-            return Result(
-                argv, started=started, failure=Failure("permission-denied", f"{path}: permission denied")
-            )
+            return Result(argv, started=started, failure=Failure("permission-denied", f"{path}: permission denied"))
         except OSError as exc:
             return Result(argv, started=started, failure=Failure("error", f"{path}: {exc.strerror or exc}"))
         return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
+
+    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        """Ask ``server`` (and only it) with dnspython; see :mod:`netatlas.collect.names`."""
+        from netatlas.collect.names import query_server
+
+        return query_server(server, port, name, rdtype, timeout)
 
 
 _DAEMON_DOWN = (
@@ -176,6 +176,7 @@ class ReplayRunner:
     Args:
         commands: argv tuple → stdout bytes, or a :class:`Result` for failures.
         files: path → bytes.
+        dns: (server, name, rdtype) → answer record; unrecorded questions time out.
     Anything not recorded is a ``missing-binary`` (commands) or ``not-installed``
     (files) failure, exactly as on a machine without it.
     """
@@ -184,9 +185,11 @@ class ReplayRunner:
         self,
         commands: Mapping[tuple[str, ...], bytes | Result] | None = None,
         files: Mapping[str, bytes | Result] | None = None,
+        dns: Mapping[tuple[str, str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.commands = dict(commands or {})
         self.files = dict(files or {})
+        self.dns = dict(dns or {})
         self.calls: list[tuple[str, ...]] = []
 
     def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
@@ -208,3 +211,21 @@ class ReplayRunner:
         if isinstance(got, Result):
             return got
         return Result(argv, got)
+
+    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        """A recorded answer keyed by (server, name, rdtype); never the network."""
+        self.calls.append(("dns", server, name, rdtype))
+        got = self.dns.get((server, name, rdtype))
+        if got is not None:
+            return dict(got)
+        return {
+            "name": name,
+            "server": server,
+            "port": port,
+            "rdtype": rdtype,
+            "status": "timeout",
+            "addresses": [],
+            "cnames": [],
+            "authority": [],
+            "error": "not recorded (replay)",
+        }

@@ -40,9 +40,7 @@ def _plans(system: str, runner: Runner, netns: Sequence[str] | None) -> list[Pla
     plans: list[Planned] = []
     for name in names:
         mod: Any = importlib.import_module(f"netatlas.collect.{name}")
-        plans.extend(
-            mod.plan(runner, netns=list(netns)) if name == "linux" and netns is not None else mod.plan(runner)
-        )
+        plans.extend(mod.plan(runner, netns=list(netns)) if name == "linux" and netns is not None else mod.plan(runner))
     return plans
 
 
@@ -55,6 +53,7 @@ def scan(
     netns: Iterable[str] | None = None,
     progress: Progress | None = None,
     system: str | None = None,
+    lab: str | None = None,
 ) -> Bundle:
     """Scan this machine's vantages into a bundle.
 
@@ -66,15 +65,23 @@ def scan(
         netns: Linux namespace names to scan (default: every one in ``/run/netns``).
         progress: called with (vantage id, evidence id, failure) as sources finish.
         system: ``platform.system()`` to scan as (tests replay other platforms).
+        lab: scan only this running lab's namespaces (``netatlas lab up``), one vantage
+            per vantage its topology declares, instead of this machine.
 
     Raises:
         CollectError: this platform has no collector yet.
+        LabError: ``lab`` is not up.
     """
     system = system or platform.system()
     run = runner or SubprocessRunner()
     kinds = set(only) if only else None
     created = datetime.now(timezone.utc)
-    plans = _plans(system, run, list(netns) if netns is not None else None)
+    if lab is not None:
+        from netatlas.lab.collect import plan as lab_plan
+
+        plans = lab_plan(run, lab)
+    else:
+        plans = _plans(system, run, list(netns) if netns is not None else None)
     jobs: list[tuple[str, Source]] = [
         (p.vantage.id, s) for p in plans for s in p.sources if kinds is None or s.kind in kinds
     ]
@@ -95,7 +102,7 @@ def scan(
         vantages=tuple(p.vantage for p in plans),
         evidence=tuple(evidence),
         created=created,
-        meta={"platform": system, "only": sorted(kinds) if kinds else None},
+        meta={"platform": system, "only": sorted(kinds) if kinds else None, **({"lab": lab} if lab else {})},
     )
 
 
@@ -111,3 +118,6 @@ class _Timed:
 
     def read(self, path: str) -> Result:
         return self._inner.read(path)
+
+    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        return self._inner.query_dns(server, port, name, rdtype, min(timeout, self._timeout))

@@ -1,0 +1,351 @@
+"""The local Docker Engine through its API (the ``docker`` SDK), and its running containers.
+
+Vantages:
+
+* ``docker-engine`` (kind ``docker-engine``, parent ``host``, channel ``docker-api``):
+  ``GET /info`` (kind ``docker-info``), one ``GET /networks/{id}?verbose=true`` per
+  network (``docker-network-inspect``), one ``GET /containers/{id}/json`` per
+  container (``docker-inspect``), and on Linux ``/etc/docker/daemon.json``
+  (``daemon-json``, optional).
+* ``container:<name>`` (kind ``container``, parent ``docker-engine``, channel
+  ``netns``) for each running container whose namespace is reachable from here
+  (Linux, the engine's ``State.Pid`` is this container's process here, not the host
+  network): its own interfaces, routes, ``resolv.conf`` and ``hosts``, read by
+  :mod:`netatlas.collect.containers`. Containers that share another's namespace
+  (``--network host`` / ``container:X``) get no vantage of their own; the engine's
+  inspect still puts them on the map.
+
+Evidence is the API's response body byte for byte (``response.content`` of a plain
+``GET`` on the SDK's HTTP session), with argv ``("api", "GET /path?query")``. The
+list calls (``GET /networks``, ``GET /containers/json?all=1``) only say what to inspect;
+everything they name is inspected, so they are not kept (their smaller
+representation would give every network and container twice). The list's failure,
+when it fails, is kept.
+
+The API is not a command, so it cannot go through the
+:class:`~netatlas.collect.runner.Runner`; :class:`ApiClient` is the seam instead:
+:class:`DockerApi` is the real one (the SDK, imported lazily), :class:`ReplayApi`
+answers from recorded responses. SDK and HTTP errors become failures:
+``daemon-down`` (socket missing or refusing, "Error while fetching server API
+version"), ``permission-denied`` (the socket's group), ``timeout``, ``error`` (an
+HTTP error status), ``unsupported`` (no SDK). With ``DOCKER_HOST`` unset and no
+``/var/run/docker.sock``, Docker is simply not installed and there is no engine
+vantage at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from netatlas.collect import containers
+from netatlas.collect.base import Planned, Source
+from netatlas.collect.runner import Result, Runner
+from netatlas.model import Failure, Vantage, VantageKind
+
+__all__ = [
+    "ENGINE",
+    "PLATFORMS",
+    "PRODUCES",
+    "ApiClient",
+    "DockerApi",
+    "ReplayApi",
+    "classify_error",
+    "plan",
+]
+
+PRODUCES = (
+    "docker-info",
+    "docker-network-inspect",
+    "docker-inspect",
+    "daemon-json",
+    "ip-addr-json",
+    "ip-route-json",
+    "resolv-conf",
+    "hosts",
+)
+PLATFORMS = ("Linux", "Windows", "Darwin")
+ENGINE = "docker-engine"
+"""The engine vantage's id."""
+
+DEFAULT_API_TIMEOUT = 5.0
+_DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+class ApiClient(Protocol):
+    """One ``GET`` on the Engine API; the failure is in the result, never raised."""
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Result:
+        """``GET path?params``; ``Result.stdout`` is the body byte for byte."""
+        ...
+
+
+def call_argv(path: str, params: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``("api", "GET /path?query")``: how an API call is named in evidence."""
+    query = f"?{urlencode(dict(params))}" if params else ""
+    return ("api", f"GET {path}{query}")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in out and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def classify_error(exc: BaseException) -> Failure:
+    """A failure code people can act on, from an SDK, ``requests`` or socket error.
+
+    The SDK wraps the real cause in text ("Error while fetching server API version:
+    ('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))"), so
+    both the exception chain and the message are looked at.
+    """
+    chain = _chain(exc)
+    text = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if any(isinstance(e, PermissionError) for e in chain) or "Permission denied" in text:
+        return Failure("permission-denied", f"Docker API: {first}")
+    if any(isinstance(e, TimeoutError) for e in chain) or "Timeout" in text or "timed out" in text:
+        return Failure("timeout", f"Docker API: {first}")
+    down = (
+        "FileNotFoundError",
+        "ConnectionRefusedError",
+        "Connection refused",
+        "No such file or directory",
+        "Error while fetching server API version",
+        "Connection aborted",
+        "The system cannot find the file specified",  # Windows named pipe missing
+    )
+    if any(isinstance(e, (FileNotFoundError, ConnectionRefusedError)) for e in chain) or any(d in text for d in down):
+        return Failure("daemon-down", f"Docker API: {first}")
+    return Failure("error", f"Docker API: {first}")
+
+
+class DockerApi:
+    """The real Engine API through the ``docker`` SDK (``docker.from_env``).
+
+    The client is made on first use (the SDK asks the engine its API version then,
+    which is where a stopped daemon shows). Calls are plain ``GET``s on the SDK's
+    ``requests`` session, so the body is kept exactly as the engine sent it.
+
+    Args:
+        timeout: seconds per call (and for connecting).
+        environment: instead of ``os.environ`` (``DOCKER_HOST``, ``DOCKER_TLS_VERIFY`` …).
+    """
+
+    def __init__(self, timeout: float = DEFAULT_API_TIMEOUT, environment: Mapping[str, str] | None = None):
+        self._timeout = timeout
+        self._env = dict(os.environ if environment is None else environment)
+        self._client: Any = None
+        self._failure: Failure | None = None
+
+    def installed(self) -> bool:
+        """False when nothing says an engine exists: no ``DOCKER_HOST``, no default socket (Linux)."""
+        if self._env.get("DOCKER_HOST"):
+            return True
+        if platform.system() != "Linux":
+            return True  # Docker Desktop's pipe/socket: a connection failure says more
+        return os.path.lexists(_DEFAULT_SOCKET)
+
+    def _api(self) -> Any:
+        if self._client is None and self._failure is None:
+            try:
+                import docker
+            except ImportError:
+                self._failure = Failure("unsupported", "the 'docker' Python package is not installed")
+                return None
+            try:
+                self._client = docker.from_env(timeout=int(max(1, self._timeout)), environment=self._env).api
+            except Exception as exc:  # the SDK raises DockerException, requests or OS errors alike
+                self._failure = classify_error(exc)
+        return self._client
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Result:
+        argv = call_argv(path, params)
+        started, t0 = datetime.now(timezone.utc), time.monotonic()
+        api = self._api()
+        if api is None:
+            return Result(argv, started=started, failure=self._failure)
+        url = f"{api.base_url}/v{api.api_version}{path}"
+        try:
+            resp = api.get(url, params=dict(params or {}), timeout=self._timeout)
+        except Exception as exc:  # requests/urllib3/socket errors, classified
+            return Result(argv, duration_s=time.monotonic() - t0, started=started, failure=classify_error(exc))
+        body: bytes = resp.content
+        took = time.monotonic() - t0
+        if resp.status_code >= 400:
+            msg = _message(body) or resp.reason or ""
+            code = "permission-denied" if resp.status_code == 403 else "error"
+            fail = Failure(code, f"{argv[1]}: HTTP {resp.status_code}: {msg}")
+            return Result(argv, stderr=body, duration_s=took, started=started, failure=fail)
+        return Result(argv, body, duration_s=took, started=started)
+
+
+def _message(body: bytes) -> str:
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace").strip()[:200]
+    return str(obj.get("message", "")) if isinstance(obj, dict) else ""
+
+
+class ReplayApi:
+    """Answers from recorded responses, for tests and demos.
+
+    Args:
+        responses: ``"GET /path?query"`` → body bytes, or a :class:`Result` (failures).
+        default: the answer to anything not recorded (default: an HTTP 404 ``error``).
+    """
+
+    def __init__(self, responses: Mapping[str, bytes | Result], default: Failure | None = None) -> None:
+        self.responses = dict(responses)
+        self.default = default
+        self.calls: list[str] = []
+
+    @classmethod
+    def from_dir(cls, folder: str | Path) -> ReplayApi:
+        """Recorded responses in ``folder``: ``index.json`` maps each call to a body file."""
+        base = Path(folder)
+        index = json.loads((base / "index.json").read_text(encoding="utf-8"))
+        return cls({call: (base / name).read_bytes() for call, name in index["calls"].items()})
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Result:
+        argv = call_argv(path, params)
+        self.calls.append(argv[1])
+        got = self.responses.get(argv[1])
+        if got is None:
+            fail = self.default or Failure("error", f"{argv[1]}: HTTP 404: no such object")
+            return Result(argv, failure=fail)
+        if isinstance(got, Result):
+            return got
+        return Result(argv, got)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _json_list(res: Result) -> tuple[list[Any], Result]:
+    """The decoded list body, or ``[]`` with the result turned into a failure."""
+    if res.failure is not None:
+        return [], res
+    try:
+        value = json.loads(res.stdout)
+    except ValueError as exc:
+        return [], Result(res.argv, res.stdout, started=res.started, failure=Failure("error", f"bad JSON: {exc}"))
+    if not isinstance(value, list):
+        return [], Result(res.argv, res.stdout, started=res.started, failure=Failure("error", "not a JSON list"))
+    return [v for v in value if isinstance(v, dict)], res
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "_"
+
+
+def _inspect(api: ApiClient, path: str, params: Mapping[str, str] | None = None) -> Callable[[Runner], Result]:
+    return lambda _r: api.get(path, params)
+
+
+def plan(
+    runner: Runner,
+    api: ApiClient | None = None,
+    *,
+    system: str | None = None,
+    namespaces: bool | None = None,
+) -> list[Planned]:
+    """The engine vantage and one vantage per reachable running container.
+
+    Args:
+        runner: for ``daemon.json`` and the ``/proc`` checks and files.
+        api: the Engine API (default: :class:`DockerApi` from the environment).
+        system: ``platform.system()`` to plan as.
+        namespaces: read running containers' namespaces (default: on Linux).
+    """
+    system = system or platform.system()
+    if api is None:
+        real = DockerApi()
+        if not real.installed():
+            return []
+        api = real
+    if namespaces is None:
+        namespaces = system == "Linux"
+    engine = Vantage(ENGINE, VantageKind.DOCKER_ENGINE, "Docker Engine", parent="host", channel="docker-api")
+    sources: list[Source] = []
+    info = api.get("/info")
+    sources.append(Source(f"{ENGINE}/info", "docker-info", lambda _r: info, fetched=info))
+    if system == "Linux":
+        sources.append(
+            Source(
+                f"{ENGINE}/daemon-json",
+                "daemon-json",
+                lambda r: r.read("/etc/docker/daemon.json"),
+                optional=True,
+            )
+        )
+    if info.failure is not None:  # daemon down: one failure says it; asking more says nothing new
+        return [Planned(engine, sources)]
+    out: list[Planned] = []
+    nets, nets_res = _json_list(api.get("/networks"))
+    if nets_res.failure is not None:
+        sources.append(Source(f"{ENGINE}/networks", "docker-network-inspect", lambda _r: nets_res, fetched=nets_res))
+    for net in nets:
+        nid, name = str(net.get("Id") or ""), str(net.get("Name") or net.get("Id") or "")
+        if nid:
+            sources.append(
+                Source(
+                    f"{ENGINE}/network/{_safe(name)}",
+                    "docker-network-inspect",
+                    _inspect(api, f"/networks/{nid}", {"verbose": "true"}),
+                )
+            )
+    conts, conts_res = _json_list(api.get("/containers/json", {"all": "1"}))
+    if conts_res.failure is not None:
+        sources.append(Source(f"{ENGINE}/containers", "docker-inspect", lambda _r: conts_res, fetched=conts_res))
+    for c in conts:
+        cid = str(c.get("Id") or "")
+        names = c.get("Names") if isinstance(c.get("Names"), list) else []
+        name = str(names[0]).lstrip("/") if names else cid[:12]
+        if not cid:
+            continue
+        src_id = f"{ENGINE}/container/{_safe(name)}"
+        if c.get("State") != "running":
+            sources.append(Source(src_id, "docker-inspect", _inspect(api, f"/containers/{cid}/json")))
+            continue
+        detail = api.get(f"/containers/{cid}/json")
+        sources.append(Source(src_id, "docker-inspect", _inspect(api, f"/containers/{cid}/json"), fetched=detail))
+        if namespaces:
+            planned = _container_vantage(runner, name, cid, detail)
+            if planned is not None:
+                out.append(planned)
+    return [Planned(engine, sources), *out]
+
+
+def _container_vantage(runner: Runner, name: str, cid: str, detail: Result) -> Planned | None:
+    """The container as a vantage, when its namespace is its own and reachable from here."""
+    if detail.failure is not None:
+        return None
+    try:
+        obj = json.loads(detail.stdout)
+    except ValueError:
+        return None
+    state = obj.get("State") if isinstance(obj, dict) else None
+    host_cfg = obj.get("HostConfig") if isinstance(obj, dict) else None
+    pid = state.get("Pid") if isinstance(state, dict) else None
+    mode = str(host_cfg.get("NetworkMode") or "") if isinstance(host_cfg, dict) else ""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    if mode == "host" or mode.startswith("container:"):
+        return None  # not a namespace of its own: the host's, or another container's
+    if containers.owns_container(runner, pid, cid) is not None:
+        return None
+    vid = f"container:{name}"
+    vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=ENGINE, channel="netns")
+    return Planned(vantage, containers.container_sources(vid, pid))
