@@ -140,6 +140,8 @@ def map_(
     only: Annotated[str | None, typer.Option("--only", help="When scanning: evidence kinds to collect.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="When scanning: per-source timeout.")] = 10.0,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep this scan in the history.")] = False,
+    html_out: Annotated[str | None, typer.Option("--html", help="Also write the interactive map here.")] = None,
+    svg_out: Annotated[str | None, typer.Option("--svg", help="Also write the picture here (needs Graphviz).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the map (networks, members, addresses) and the findings.
@@ -160,6 +162,12 @@ def map_(
             {"networks": len(atlas.networks), "nodes": len(atlas.nodes), "findings": len(atlas.findings)},
         )
         sys.stderr.write(f"kept as scan #{rec.id} (netatlas history)\n")
+    for fmt, out in (("html", html_out), ("svg", svg_out)):
+        if out:
+            from netatlas.render.export import render as draw
+
+            Path(out).write_bytes(draw(atlas, fmt))
+            sys.stderr.write(f"wrote {out}\n")
     if as_json:
         _emit_json(atlas.to_dict())
         return
@@ -172,12 +180,114 @@ def map_(
 BundleOpt = Annotated[str | None, typer.Option("--bundle", help="Read this bundle instead of scanning.")]
 
 
+@app.command()
+def render(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="svg, png, dot, mermaid, md (report) or html (interactive map).")
+    ],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or '-' for standard output.")],
+    bundle: BundleOpt = None,
+) -> None:
+    """Draw the map: a picture (SVG/PNG via Graphviz), Mermaid, a Markdown report or an HTML map."""
+    from netatlas.render.export import FORMATS
+    from netatlas.render.export import render as draw
+
+    if fmt not in FORMATS:
+        raise UsageFailure(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    data = draw(_atlas(bundle), fmt)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    Path(output).write_bytes(data)
+    sys.stderr.write(f"wrote {output} ({fmt}, {len(data)} bytes)\n")
+
+
 def _atlas(bundle: str | None, *, analyze: bool = True) -> Any:
     """The atlas of a bundle, or of a fresh scan of this machine."""
     from netatlas.atlas import build_atlas
     from netatlas.bundle import read_bundle
 
     return build_atlas(read_bundle(bundle) if bundle else _collect(None, 10.0), analyze=analyze)
+
+
+@app.command()
+def why(
+    src: Annotated[str, typer.Argument(help="From: a vantage or node name, an address, or 'lan'.")],
+    dst: Annotated[str, typer.Argument(help="To: a vantage, node, address or name, with an optional :PORT.")],
+    bundle: BundleOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain, hop by hop, whether SRC reaches DST[:PORT], where it stops and how to fix it."""
+    from netatlas.reach import why as run_why
+
+    target, port = _split_port(dst)
+    try:
+        result = run_why(_atlas(bundle), src, target, port)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    verdict = "reaches" if result.reachable else "does NOT reach"
+    entry = f" (enters as {result.entry})" if result.entry else ""
+    typer.echo(f"{src} {verdict} {dst}{entry}")
+    for i, hop in enumerate(result.hops, 1):
+        where = hop.node or "outside"
+        addr = f" {hop.address}" if hop.address else ""
+        typer.echo(f"  {i}. [{hop.action}] {where}{addr}: {hop.note}")
+    if not result.reachable and result.reason:
+        typer.echo(f"stops at {result.stopped_at or '?'}: {result.reason}")
+    for tried in result.tried:
+        typer.echo(f"  also tried: {tried}")
+    if result.fixes:
+        typer.echo("fix:")
+        for fix in result.fixes:
+            for line in fix.splitlines():
+                typer.echo(f"  {line}")
+
+
+def _split_port(dst: str) -> tuple[str, int | None]:
+    """``web:80`` → (``web``, 80); IPv6 as ``[fd00::1]:80``; no port → None."""
+    if dst.startswith("[") and "]" in dst:
+        host, _, rest = dst[1:].partition("]")
+        return host, _port(rest.lstrip(":")) if rest else None
+    if dst.count(":") == 1:
+        host, _, port = dst.partition(":")
+        return host, _port(port)
+    return dst, None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageFailure(f"not a TCP port: {text!r}")
+    return int(text)
+
+
+@app.command()
+def resolve(
+    name: Annotated[str, typer.Argument(help="The name to look up, e.g. host.docker.internal.")],
+    from_: Annotated[str | None, typer.Option("--from", help="Only this vantage (id or name).")] = None,
+    bundle: BundleOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What NAME resolves to from every vantage, and who wrote each answer."""
+    from netatlas.names import resolve as run_resolve
+
+    answers = run_resolve(_atlas(bundle, analyze=False), name, from_)
+    if as_json:
+        _emit_json({"name": name, "answers": [a.to_dict() for a in answers]})
+        return
+    if not answers:
+        typer.echo(f"no vantage has an answer for {name}" + (f" (from {from_})" if from_ else ""))
+        return
+    for a in answers:
+        mark = "*" if a.first else " "
+        got = ", ".join(map(str, a.addresses)) or "(no address)"
+        typer.echo(f"{mark} {a.vantage:<22} {got:<28} {a.source:<10} {a.provenance}")
+        if a.origin:
+            typer.echo(f"  {'':<22} {'':<28} {'':<10} from {a.origin}")
+    typer.echo("(* = what an application there gets first)")
 
 
 @app.command()

@@ -1,0 +1,74 @@
+"""`why`, `resolve`, `map` on the z820 example, through the CLI, as users run them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netatlas.cli import main
+
+Z820 = str(Path(__file__).resolve().parents[1] / "examples" / "z820")
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    assert main([*args, "--bundle", Z820, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_why_lan_cannot_reach_unpublished_container_port(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "why", "lan", "db:5432")
+    assert out["reachable"] is False
+    assert "does not publish port 5432" in out["reason"]
+    assert any("5432:5432" in f for f in out["fixes"])
+
+
+def test_why_lan_reaches_published_port_through_the_host(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "why", "lan", "web:80")
+    assert out["reachable"] is True and out["entry"] == "192.168.1.20:8080"
+    assert [h["action"] for h in out["hops"]][-2:] == ["forward", "deliver"]
+
+
+def test_why_wsl_service_needs_portproxy_or_mirrored_from_the_lan(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "why", "lan", "kali-linux:3000")
+    # z820 has a portproxy rule for 3000: the LAN gets in through it
+    assert out["reachable"] is True
+    assert any("portproxy" in h["note"] for h in out["hops"])
+    out = run_json(capsys, "why", "lan", "kali-linux:8000")
+    assert out["reachable"] is False
+    fixes = "\n".join(out["fixes"])
+    assert "netsh interface portproxy add v4tov4" in fixes and "networkingMode=mirrored" in fixes
+
+
+def test_why_windows_reaches_wsl_through_localhost_forwarding(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "why", "Z820", "kali-linux:8000")
+    assert out["reachable"] is True and out["entry"] == "127.0.0.1:8000"
+
+
+def test_resolve_gives_source_and_provenance(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "resolve", "host.docker.internal")
+    by_vantage = {(a["vantage"], a["source"]): a for a in out["answers"]}
+    assert by_vantage[("container:web", "nss")]["addresses"] == ["192.168.65.254"]
+    kali = by_vantage[("wsl:kali-linux", "hosts")]
+    assert kali["addresses"] == ["192.168.1.155"] and kali["first"] is True
+    assert "Docker Desktop" in (kali["origin"] or "")
+
+
+def test_resolve_from_one_vantage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resolve", "z820", "--from", "wsl:kali-linux", "--bundle", Z820]) == 0
+    text = capsys.readouterr().out
+    assert "127.0.1.1" in text and "container:web" not in text
+
+
+def test_unknown_destination_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["why", "lan", "nowhere", "--bundle", Z820])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith("error: unknown destination 'nowhere'")
+
+
+def test_map_findings_include_the_documented_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "map")
+    codes = {f["code"] for f in out["findings"]}
+    assert {"stale-name", "stale-forward", "name-divergence", "unreachable-service"} <= codes
