@@ -142,7 +142,19 @@ def _verdict(h: _Hint, c: Candidate, why: str) -> Verdict:
 
 
 def classify(c: Candidate) -> Verdict:
-    """The kind of the network described by ``c`` and why."""
+    """The kind of the network described by ``c`` and why.
+
+    An engine network keeps the engine's name as its label (``docker network
+    z820_default``) whatever rule decided its kind: that is the name users know.
+    """
+    verdict = _classify(c)
+    if c.engine and verdict.owner is None:
+        en = c.engine[0]
+        return Verdict(verdict.kind, f"docker network {en.name}", "docker-engine", verdict.reason)
+    return verdict
+
+
+def _classify(c: Candidate) -> Verdict:
     hints = _hints()
     names = _names(c)
     for h in hints:

@@ -72,6 +72,10 @@ def _group_vantages(obs: dict[str, Observation]) -> list[list[str]]:
 
     seen: dict[tuple[str, str], str] = {}
     for vid, o in obs.items():
+        v = o.vantage
+        if v.kind is VantageKind.DOCKER_ENGINE and v.parent in parent:
+            # the engine's API answers describe the machine it runs on: same node
+            parent[find(vid)] = find(v.parent)
         for iface in o.interfaces.values():
             for ident in _identity(iface):
                 if ident in seen:
@@ -97,7 +101,8 @@ def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
     nodes: list[Node] = []
     node_of: dict[str, str] = {}
     for group in _group_vantages(obs):
-        members = [obs[v].vantage for v in group]
+        members = [obs[v].vantage for v in group if obs[v].vantage.kind is not VantageKind.DOCKER_ENGINE]
+        members = members or [obs[v].vantage for v in group]
         first = members[0]
         ifaces: dict[str, Interface] = {}
         routes: list[Route] = []
