@@ -9,6 +9,7 @@ and print a single line; anything else escaping is a bug::
      ├── BundleError                   a bundle that cannot be read or written
      │    └── SchemaVersionError       written by a newer netatlas
      ├── CollectError                  a source failed (recorded, never fatal to a scan)
+     ├── RedactKeyError(ValueError)    a redaction key file with no usable key
      ├── AllocationError(ValueError)   Docker's allocator has no subnet to give
      │    ├── NoMoreSubnetsError
      │    └── InvalidPoolError
@@ -29,6 +30,7 @@ __all__ = [
     "NetatlasError",
     "NoMoreSubnetsError",
     "ParseError",
+    "RedactKeyError",
     "SchemaVersionError",
     "UnknownKindError",
 ]
@@ -89,6 +91,10 @@ class CollectError(NetatlasError):
         self.code = code
         self.message = message
         super().__init__(f"{code}: {message}")
+
+
+class RedactKeyError(NetatlasError, ValueError):
+    """A redaction key file that exists but holds no usable key."""
 
 
 class AllocationError(NetatlasError, ValueError):

@@ -1,0 +1,335 @@
+"""The keyed pseudonymisation behind redaction: addresses, MACs and name labels.
+
+Addresses use a prefix-preserving map in the form Crypto-PAn proved correct (Xu, Fan,
+Ammar, Moon 2002): output bit ``i`` is input bit ``i`` XOR ``f(first i bits)``. Any
+``f`` gives a bijection that keeps the common-prefix length of every pair, so two
+networks overlap, nest or stay apart after redaction exactly as before. Crypto-PAn
+takes ``f`` from AES; here it is one bit of HMAC-SHA256 (stdlib ``hmac``) over the
+bit position and the prefix. The security argument is the same (a keyed PRF per
+prefix) and netatlas needs no ``cryptography`` wheel, which matters on the Windows
+and WSL machines it is run on. Cost: 32 (IPv4) or 128 (IPv6) HMACs per *distinct*
+address, cached; a bundle has hundreds, not millions.
+
+``f`` is forced to 0 for some prefixes, from :func:`default_rules`:
+
+* *kept* ranges (loopback, link-local, multicast, 0.0.0.0, 255.255.255.255, the
+  specific engine defaults of ``knowledge/pools.json``) map to themselves, since they
+  say nothing about the user and analyses recognise them by value;
+* *structure* blocks (RFC 1918, CGNAT, ULA, Docker's and podman's wide pools) keep
+  their membership: an address inside stays inside, one outside stays outside, but
+  its bits below the block are pseudonymised. WSL's NAT /20 stays in 172.16.0.0/12, so
+  it is classified the same after redaction.
+
+Because ``f`` is also 0 on every *ancestor* of a rule's network (the prefixes on the
+way down to it), an address outside a kept range can never be mapped into it: at the
+first bit where it leaves the range's path that bit is kept, so its image leaves at
+the same bit. That leaks the bits shared with the nearest rule's path (typically the
+first 5 to 12 bits), the price Crypto-PAn's "class-preserving" variants also pay.
+Netmask values (``255.255.240.0``) are not rules: they would pin every address whose
+bits run ones-then-zeros (``192.0.2.x``); the text rewriter leaves them alone instead.
+
+Example (RFC 5737 addresses):
+    >>> s = Scheme(b"k" * 32)
+    >>> a, b = s.address(ip_address("192.0.2.10")), s.address(ip_address("192.0.2.77"))
+    >>> a != ip_address("192.0.2.10") and common_prefix(a, b) == 25
+    True
+    >>> str(s.address(ip_address("127.0.0.1"))), str(s.address(ip_address("172.17.0.2")))
+    ('127.0.0.1', '172.17.0.2')
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from netatlas.knowledge import load
+from netatlas.model import IPAddress, IPNetwork
+
+__all__ = ["Rule", "Scheme", "common_prefix", "default_rules", "eui64_mac", "ip_address"]
+
+ip_address = ipaddress.ip_address
+
+_V4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+# Wide blocks whose membership analyses test (classify.py kind_hints, pool_overlap's
+# private-range searches): kept as blocks, pseudonymised inside.
+_STRUCTURE = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",  # CGNAT: Tailscale
+    "198.18.0.0/15",  # benchmarking: OrbStack
+    "240.0.0.0/4",
+    "fc00::/7",
+    "fd00::/8",
+    "2001::/32",  # Teredo: its low bits hold an obfuscated public IPv4
+    "2002::/16",  # 6to4: bits 16..48 are a public IPv4
+    "2001:db8::/32",
+)
+# Ranges that say nothing about the user: kept bit for bit (depth = all bits), or
+# down to ``depth`` (link-local IPv6 keeps fe80::/64, its interface id is a MAC).
+_KEPT: tuple[tuple[str, int | None], ...] = (
+    ("0.0.0.0/32", None),
+    ("127.0.0.0/8", None),
+    ("169.254.0.0/16", None),
+    ("224.0.0.0/4", None),
+    ("255.255.255.255/32", None),
+    ("::/128", None),
+    ("::1/128", None),
+    ("fe80::/10", 64),
+    ("fe00::/128", None),  # ip6-localnet in every Debian-style hosts file
+    ("ff00::/8", None),
+    ("ff02::1:ff00:0/104", 104),  # solicited-node groups end in a host's low 24 bits
+)
+# Engine defaults kept verbatim only when they are at least this specific: a /8 or
+# /12 default (Docker swarm's 10.0.0.0/8, k8s services 10.96.0.0/12) would keep a
+# whole corporate range; those become structure blocks instead.
+_MIN_KEPT_PREFIX = {4: 16, 6: 48}
+# Engine defaults that coincide with the most common home-router LAN: keeping them
+# would keep the user's LAN, so they are pseudonymised like any LAN.
+_NOT_KEPT = frozenset({"192.168.1.0/24", "192.168.0.0/24", "10.0.0.0/24"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Force ``f = 0`` on the way down to ``network`` and inside it down to ``depth``.
+
+    Args:
+        network: the range.
+        depth: bits kept verbatim for addresses inside it (``network.prefixlen`` for
+            a structure block, the full width for a kept range).
+        why: where the rule comes from, for ``--explain`` style output and tests.
+    """
+
+    network: IPNetwork
+    depth: int
+    why: str
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """Special ranges, netmask values and the engine defaults of ``knowledge/pools.json``.
+
+    A default with a CIDR at least /16 (IPv6 /48) specific is kept verbatim, an
+    ``address`` is kept as a /32; wider ones (and ``within`` bounds, and exact-CIDR
+    kind hints) become structure blocks. Docker's ``default-address-pools`` entries
+    keep their ``size`` bits, so the /16 or /20 slot Docker allocated stays the same
+    and its next allocation is predicted the same.
+    """
+    out: list[Rule] = []
+    for text in _STRUCTURE:
+        net = ipaddress.ip_network(text)
+        out.append(Rule(net, net.prefixlen, "structure block"))
+    for text, depth in _KEPT:
+        net = ipaddress.ip_network(text)
+        out.append(Rule(net, depth or net.max_prefixlen, "special-purpose range"))
+    pools = load("pools")
+    for d in pools.get("defaults", []):
+        why = f"{d.get('engine')} {d.get('pool')} (knowledge/pools.json)"
+        if d.get("address"):
+            addr = ipaddress.ip_address(d["address"])
+            out.append(Rule(ipaddress.ip_network(addr), addr.max_prefixlen, why))
+        for key in ("cidr", "within"):
+            if not d.get(key):
+                continue
+            net = ipaddress.ip_network(d[key], strict=False)
+            size = d.get("size")
+            docker_pool = d.get("pool") == "default-address-pools" and isinstance(size, int)
+            if key == "cidr" and docker_pool and size > net.prefixlen:
+                out.append(Rule(net, size, why))
+            elif key == "cidr" and net.prefixlen >= _MIN_KEPT_PREFIX[net.version] and d[key] not in _NOT_KEPT:
+                out.append(Rule(net, net.max_prefixlen, why))
+            else:
+                out.append(Rule(net, net.prefixlen, why))
+    for h in pools.get("kind_hints", []):
+        for key in ("cidr", "within"):
+            if key in h.get("match", {}):
+                net = ipaddress.ip_network(h["match"][key], strict=False)
+                out.append(Rule(net, net.prefixlen, f"kind hint {h.get('kind')} (knowledge/pools.json)"))
+    return tuple(out)
+
+
+def common_prefix(a: IPAddress, b: IPAddress) -> int:
+    """How many leading bits two addresses of one family share.
+
+    >>> common_prefix(ip_address("192.0.2.1"), ip_address("192.0.2.129"))
+    24
+    """
+    width = a.max_prefixlen
+    return width - (int(a) ^ int(b)).bit_length()
+
+
+def eui64_mac(address: ipaddress.IPv6Address) -> int | None:
+    """The MAC inside a modified-EUI-64 interface id (``…:215:5dff:feb3:93cc``), if any.
+
+    >>> hex(eui64_mac(ip_address("fe80::215:5dff:feb3:93cc")) or 0)
+    '0x155db393cc'
+    """
+    iid = int(address) & ((1 << 64) - 1)
+    if (iid >> 24) & 0xFFFF != 0xFFFE:
+        return None
+    return (((iid >> 40) ^ 0x020000) << 24) | (iid & 0xFFFFFF)
+
+
+def _eui64_iid(mac: int) -> int:
+    return (((mac >> 24) ^ 0x020000) << 40) | (0xFFFE << 24) | (mac & 0xFFFFFF)
+
+
+class _Tree:
+    """The rules of one family: ancestors with ``f = 0`` and ranges kept to a depth."""
+
+    def __init__(self, width: int, rules: Iterable[Rule]) -> None:
+        self.width = width
+        self.ancestors: set[tuple[int, int]] = set()
+        deepest: dict[tuple[int, int], int] = {}  # (prefix value, prefixlen) -> depth
+        for r in rules:
+            plen, top = r.network.prefixlen, int(r.network.network_address)
+            for i in range(plen):
+                self.ancestors.add((i, top >> (width - i)))
+            at = (top >> (width - plen), plen)
+            deepest[at] = max(deepest.get(at, 0), r.depth)
+        # shortest first; one network named twice keeps its deepest rule
+        self.ranges = sorted(((v, p, d) for (v, p), d in deepest.items()), key=lambda t: t[1])
+
+    def kept_below(self, value: int) -> list[tuple[int, int]]:
+        """(prefixlen, depth) of every range holding ``value``, shortest first."""
+        return [(plen, depth) for top, plen, depth in self.ranges if value >> (self.width - plen) == top]
+
+
+class Scheme:
+    """Keyed, deterministic pseudonyms: the same key gives the same output everywhere.
+
+    Args:
+        key: the secret (at least 16 bytes); sub-keys for addresses, MACs and names
+            are derived from it, so learning one mapping says nothing of the others.
+        rules: what stays; :func:`default_rules` when omitted.
+    """
+
+    def __init__(self, key: bytes, rules: Sequence[Rule] | None = None) -> None:
+        if len(key) < 16:
+            raise ValueError(f"redaction key must be at least 16 bytes, got {len(key)}")
+        self._k_addr = hmac.digest(key, b"netatlas-redact/v1/address", "sha256")
+        self._k_mac = hmac.digest(key, b"netatlas-redact/v1/mac", "sha256")
+        self._k_name = hmac.digest(key, b"netatlas-redact/v1/name", "sha256")
+        self.key_id = hmac.digest(key, b"netatlas-redact/v1/key-id", "sha256").hex()[:16]
+        chosen = default_rules() if rules is None else tuple(rules)
+        self.rules = chosen
+        self._trees = {
+            4: _Tree(32, (r for r in chosen if r.network.version == 4)),
+            6: _Tree(128, (r for r in chosen if r.network.version == 6)),
+        }
+        self.prefix = lru_cache(maxsize=65536)(self._prefix)
+        self.mac = lru_cache(maxsize=65536)(self._mac)
+        self.label = lru_cache(maxsize=65536)(self._label)
+
+    # ------------------------------------------------------------------ addresses
+
+    def _bit(self, version: int, i: int, prefix: int) -> int:
+        msg = bytes((version, i)) + prefix.to_bytes(16, "big")
+        return hmac.digest(self._k_addr, msg, "sha256")[0] & 1
+
+    def _prefix(self, value: int, version: int) -> int:
+        """The pure prefix-preserving map of one address (as an integer)."""
+        tree = self._trees[version]
+        width = tree.width
+        ranges = tree.kept_below(value)
+        out = 0
+        for i in range(width):
+            prefix = value >> (width - i) if i else 0
+            bit = (value >> (width - 1 - i)) & 1
+            keep = (i, prefix) in tree.ancestors
+            if not keep:
+                inner = [depth for plen, depth in ranges if plen <= i]
+                keep = bool(inner) and i < inner[-1]
+            flip = 0 if keep else self._bit(version, i, prefix)
+            out = (out << 1) | (bit ^ flip)
+        return out
+
+    def address(self, addr: IPAddress) -> IPAddress:
+        """The pseudonym of ``addr``: the prefix map, with two IPv6 refinements.
+
+        An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) maps its IPv4 part like the
+        plain IPv4 address. An interface id built from a MAC (modified EUI-64) is
+        rebuilt from the MAC's pseudonym, so ``fe80::215:5dff:feb3:93cc`` agrees with
+        the adapter's redacted physical address and never shows the real one; such an
+        address keeps its /64 prefix-preserving, not its bits below.
+        """
+        if isinstance(addr, ipaddress.IPv4Address):
+            return ipaddress.IPv4Address(self.prefix(int(addr), 4))
+        if addr in _V4_MAPPED:
+            v4 = self.prefix(int(addr) & 0xFFFFFFFF, 4)
+            return ipaddress.IPv6Address(int(_V4_MAPPED.network_address) | v4)
+        mapped = self.prefix(int(addr), 6)
+        mac = eui64_mac(addr)
+        if mac is not None:
+            mapped = (mapped >> 64 << 64) | _eui64_iid(self.mac(mac))
+        return ipaddress.IPv6Address(mapped)
+
+    def network(self, net: IPNetwork) -> IPNetwork:
+        """The image of a network: its address mapped, host bits cleared.
+
+        >>> s = Scheme(b"k" * 32)
+        >>> str(s.network(ipaddress.ip_network("172.17.0.0/16")))
+        '172.17.0.0/16'
+        """
+        mapped = self.address(net.network_address)
+        return ipaddress.ip_network(f"{mapped}/{net.prefixlen}", strict=False)
+
+    # ------------------------------------------------------------------ MACs
+
+    def _feistel(self, value: int, bits: int, tweak: bytes) -> int:
+        half = bits // 2
+        left, right = value >> half, value & ((1 << half) - 1)
+        mask = (1 << half) - 1
+        for rnd in range(4):
+            msg = tweak + bytes((rnd,)) + right.to_bytes(8, "big")
+            f = int.from_bytes(hmac.digest(self._k_mac, msg, "sha256")[:8], "big") & mask
+            left, right = right, left ^ f
+        return (left << half) | right
+
+    def _mac(self, mac: int) -> int:
+        """Pseudonym of a 48-bit MAC (as an integer); a bijection.
+
+        * all-zero, broadcast and multicast MACs stay (they name protocols, not
+          devices), except IPv6 solicited-node ``33:33:ff:…`` whose low 24 bits are a
+          host's;
+        * Docker's ``02:42:`` + IPv4 MACs get the pseudonym of that IPv4, so the MAC
+          never shows the container's real address;
+        * vendor MACs keep their OUI (the vendor, e.g. Hyper-V's 00:15:5d, which says
+          "virtual adapter") and permute the 24-bit NIC part;
+        * other locally administered MACs permute all 46 free bits, avoiding 02:42.
+        """
+        if mac in (0, (1 << 48) - 1):
+            return mac
+        first = mac >> 40
+        if first & 1:
+            if mac >> 24 == 0x3333FF:
+                return (mac >> 24 << 24) | self._feistel(mac & 0xFFFFFF, 24, b"sn")
+            return mac
+        if mac >> 32 == 0x0242:
+            return (0x0242 << 32) | self.prefix(mac & 0xFFFFFFFF, 4)
+        if first & 2:
+            low2 = first & 3
+            value = ((first >> 2) << 40) | (mac & ((1 << 40) - 1))
+            while True:
+                value = self._feistel(value, 46, b"la")
+                out = ((value >> 40) << 42) | (low2 << 40) | (value & ((1 << 40) - 1))
+                if out >> 32 != 0x0242:
+                    return out
+        return (mac >> 24 << 24) | self._feistel(mac & 0xFFFFFF, 24, b"nic")
+
+    # ------------------------------------------------------------------ names
+
+    def _label(self, label: str) -> str:
+        """Pseudonym of one DNS label or user name: ``h`` + 7 base32 characters.
+
+        Case style follows the input (``Z820`` → upper), so NetBIOS-style names
+        still look like NetBIOS names.
+        """
+        digest = hmac.digest(self._k_name, label.lower().encode("utf-8"), hashlib.sha256)
+        out = "h" + base64.b32encode(digest[:5]).decode("ascii").lower()[:7]
+        return out.upper() if label.isupper() else out
