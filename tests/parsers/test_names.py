@@ -77,7 +77,8 @@ def test_traceroute_redacted_address_is_none_with_warning() -> None:
 def test_traceroute_inetutils_address_first_name_in_parens() -> None:
     facts = parse("traceroute", "  1   10.0.0.1 (gw.example)  0.004ms !H  0.002ms !H  * \n")
     assert facts.hops[0].name == "gw.example" and str(facts.hops[0].address) == "10.0.0.1"
-    assert facts.settings["annotations"] == [{"ttl": 1, "address": "10.0.0.1", "flag": "!H"}]
+    assert facts.hops[0].flags == ("!H",)
+    assert "annotations" not in facts.settings
 
 
 def test_traceroute_transcript_with_prompt_and_foreign_output() -> None:

@@ -67,9 +67,9 @@ def _check_adapter(iface: Interface, exp: dict[str, Any], facts: Facts) -> None:
     if "physical_address" in exp:
         assert iface.mac is None  # empty, or "[removed for security purpose]"
     if "dhcp_enabled" in exp:
-        assert facts.settings["dhcp_enabled"][iface.name] is exp["dhcp_enabled"]  # type: ignore[index]
+        assert iface.dhcp is exp["dhcp_enabled"]
     if exp.get("dns_suffix"):
-        assert facts.settings["connection_dns_suffix"][iface.name] == exp["dns_suffix"]  # type: ignore[index]
+        assert iface.dns_suffix == exp["dns_suffix"]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,8 @@ def test_ipconfig_chinese_markdown_indented_all() -> None:
     assert [(str(a.address), a.prefixlen) for a in wsl.addresses] == [("172.17.112.1", 20)]
     assert [str(d) for d in wsl.dns_servers] == ["fec0:0:0:ffff::1", "fec0:0:0:ffff::2"]
     assert facts.settings["host_name"] == "DESKTOP-KD33OT8"
-    assert facts.settings["dhcp_enabled"] == {"vEthernet (WSL)": False}
+    assert wsl.dhcp is False
+    assert "dhcp_enabled" not in facts.settings
     assert _messages(facts) == [(1, "skipped prompt line ('ipconfig /all')")]
 
 

@@ -156,11 +156,8 @@ def test_resolv_docker_trailer_and_redacted_server() -> None:
     assert facts.dns.generated_by == "docker"
     assert [str(s) for s in facts.dns.servers] == ["127.0.0.11"]
     assert facts.dns.options == ("ndots:0", "edns0")
-    assert facts.settings["docker_ext_servers"] == [
-        {"address": "10.235.16.19", "via": "container"},
-        {"address": "192.168.65.7", "via": "host"},
-        {"address": None, "via": "container"},
-    ]
+    assert [str(a) for a in facts.dns.upstream] == ["10.235.16.19", "192.168.65.7"]
+    assert "docker_ext_servers" not in facts.settings
     assert facts.settings["docker_overrides"] == ["nameservers"]
     assert lines_of(facts) == [3, 5]
 

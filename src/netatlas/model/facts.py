@@ -105,6 +105,19 @@ class Interface(_Model):
     """Link or adapter type as the source names it (``ether``, ``loopback``,
     ``Ethernet``, ``Wireless LAN`` …)."""
     index: int | None = None
+    master: str | None = None
+    """The bridge or bond this link is enslaved to (``master docker0`` in ``ip addr``):
+    the edge that hangs a container's host-side veth on its Docker bridge."""
+    peer: str | None = None
+    """The ``@`` suffix of the link name as written (``if5`` in ``eth0@if5``, ``eth0`` in
+    ``veth1@eth0``): the veth peer's ifindex or name (a VLAN's parent), which pairs a
+    container's ``eth0`` with its host-side veth across namespaces."""
+    dhcp: bool | None = None
+    """Whether the address comes from DHCP (ipconfig's "DHCP Enabled"): a leased address
+    may change, so a map pinned to it can go stale."""
+    dns_suffix: str | None = None
+    """The adapter's own DNS suffix (ipconfig's "Connection-specific DNS Suffix"): a
+    search domain this adapter adds, which decides how short names resolve."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,10 @@ class DnsConfig(_Model):
     options: tuple[str, ...] = ()
     generated_by: str | None = None
     """Who wrote the file, from its header (``wsl``, ``systemd-resolved`` …)."""
+    upstream: tuple[IPAddress, ...] = ()
+    """The servers a forwarding resolver asks in turn (Docker's ``# ExtServers:``
+    comment): where a container's ``127.0.0.11`` queries really go, so the map can
+    follow a name lookup past the embedded DNS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +215,9 @@ class Member(_Model):
     prefixlen: int | None = None
     mac: str | None = None
     id: str | None = None
+    gateway: IPAddress | None = None
+    """The endpoint's default gateway on that network (``docker inspect`` gives one per
+    network): the next hop the container's traffic leaves by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +236,16 @@ class EngineNetwork(_Model):
     """The Linux bridge device (``docker0``, ``br-<id12>``)."""
     ip_ranges: tuple[IPNetwork, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    enable_ipv6: bool | None = None
+    """Whether the network gives containers IPv6 addresses (``EnableIPv6``): decides
+    whether an IPv6 path through it can exist at all."""
+    attachable: bool | None = None
+    """Whether standalone containers may join (``Attachable``, swarm overlays): who else
+    can appear on this network."""
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Driver options as the engine reports them (``com.docker.network.bridge.host_binding_ipv4``
+    decides which host address published ports bind to, ``…bridge.enable_ip_masquerade``
+    whether traffic is NATed on the way out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +271,12 @@ class Container(_Model):
     ports: tuple[PublishedPort, ...] = ()
     pid: int | None = None
     network_mode: str | None = None
+    extra_hosts: tuple[str, ...] = ()
+    """``HostConfig.ExtraHosts`` as written (``host.docker.internal:host-gateway``): the
+    names ``--add-host`` writes into the container's /etc/hosts, which win over DNS."""
+    dns: tuple[IPAddress, ...] = ()
+    """``HostConfig.Dns`` (``--dns``): the servers the container's resolver is told to
+    use instead of the daemon's defaults."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +297,9 @@ class Hop(_Model):
     address: IPAddress | None
     rtt_ms: tuple[float, ...] = ()
     name: str | None = None
+    flags: tuple[str, ...] = ()
+    """Annotations printed after this hop's times (``!H``, ``!N``, ``!X``, ``!P`` …, once
+    each, in order): an ICMP unreachable says *why* the path ends here."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ Fills ``Facts.containers``: one :class:`~netatlas.model.Container` per element.
 * ``networks`` from ``NetworkSettings.Networks``: one
   :class:`~netatlas.model.Member` per network, whose ``name`` is the *network's*
   name and ``id`` its ``NetworkID``, with ``IPAddress``/``IPPrefixLen``/
-  ``MacAddress``; a ``GlobalIPv6Address`` adds a second entry for that network.
+  ``MacAddress`` and ``Gateway`` as ``gateway``; a ``GlobalIPv6Address`` adds a second
+  entry for that network, whose ``gateway`` is the ``IPv6Gateway``.
   Docker < 1.9 has no ``Networks``: the top-level ``NetworkSettings`` address is used,
   named after the network mode.
 * ``ports`` from ``NetworkSettings.Ports``: ``"80/tcp": [{"HostIp": "0.0.0.0",
@@ -17,6 +18,9 @@ Fills ``Facts.containers``: one :class:`~netatlas.model.Container` per element.
   ``"9000/tcp": null`` (exposed, not published) has no host side. A stopped
   container has no runtime ports, so ``HostConfig.PortBindings`` (what it will
   publish) is used instead, where ``HostIp: ""`` means every host address (``None``).
+* ``extra_hosts``: ``HostConfig.ExtraHosts`` as written (``host.docker.internal:host-gateway``);
+  ``dns``: the addresses of ``HostConfig.Dns`` (``--dns``; one that is not an address
+  is left out with a warning).
 
 Elements that are networks or images (``docker inspect`` takes any object) are
 skipped with a warning.
@@ -129,17 +133,14 @@ def _members(obj: Mapping[str, Any], loc: Locator, line: int, end: int, w: Warni
         hw = _mac(get_ci(ep, "MacAddress"), at, w)
         v4 = _addr(get_ci(ep, "IPAddress"), at, w, "container address")
         v4len = _int(get_ci(ep, "IPPrefixLen")) if v4 is not None else None
-        out.append(
-            Member(name=str(name), address=v4, prefixlen=v4len, mac=hw, id=str(net_id) if net_id else None)
-        )
+        gw4 = _addr(get_ci(ep, "Gateway"), at, w, "gateway")
+        ident = str(net_id) if net_id else None
+        out.append(Member(name=str(name), address=v4, prefixlen=v4len, mac=hw, id=ident, gateway=gw4))
         v6 = _addr(get_ci(ep, "GlobalIPv6Address"), at, w, "container IPv6 address")
         if v6 is not None:
             v6len = _int(get_ci(ep, "GlobalIPv6PrefixLen"))
-            out.append(
-                Member(
-                    name=str(name), address=v6, prefixlen=v6len, mac=hw, id=str(net_id) if net_id else None
-                )
-            )
+            gw6 = _addr(get_ci(ep, "IPv6Gateway"), at, w, "IPv6 gateway")
+            out.append(Member(name=str(name), address=v6, prefixlen=v6len, mac=hw, id=ident, gateway=gw6))
     return out
 
 
@@ -176,6 +177,27 @@ def _ports(obj: Mapping[str, Any], loc: Locator, line: int, end: int, w: Warning
                 )
             )
     return out
+
+
+def _extra_hosts(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    hosts = _sub(obj, "HostConfig", "ExtraHosts")
+    return tuple(str(h) for h in hosts if isinstance(h, str) and h) if isinstance(hosts, list) else ()
+
+
+def _dns(obj: Mapping[str, Any], loc: Locator, line: int, end: int, w: Warnings) -> tuple[IPAddress, ...]:
+    servers = _sub(obj, "HostConfig", "Dns")
+    if not isinstance(servers, list):
+        return ()
+    out: list[IPAddress] = []
+    for s in servers:
+        if not isinstance(s, str) or not s.strip():
+            continue
+        addr = ip_or_none(s)
+        if addr is None:
+            w.add(loc.value(s, line, end), f"DNS server {s!r} is not an address (redacted or cut?); left out")
+        else:
+            out.append(addr)
+    return tuple(out)
 
 
 def _state(obj: Mapping[str, Any]) -> str | None:
@@ -215,6 +237,8 @@ def _container(tok: dict[str, Any], loc: Locator, w: Warnings) -> Container | No
         ports=tuple(_ports(obj, loc, line, end, w)),
         pid=pid or None,
         network_mode=str(mode) if mode else None,
+        extra_hosts=_extra_hosts(obj),
+        dns=_dns(obj, loc, line, end, w),
     )
 
 

@@ -3,6 +3,11 @@
 Fills ``Facts.networks``: one :class:`~netatlas.model.EngineNetwork` per array element.
 
 * ``name``, ``id``, ``driver``, ``scope``, ``internal``, ``labels`` as the engine says.
+* ``enable_ipv6`` (Docker ``EnableIPv6``, Podman ``ipv6_enabled``), ``attachable``
+  (Docker ``Attachable``; Podman has none, so ``None``) and ``options``: the driver
+  options (``Options``/``options``) as strings, e.g.
+  ``com.docker.network.bridge.host_binding_ipv4``, the host address published ports
+  bind to.
 * ``subnets``, ``gateways``, ``ip_ranges`` from ``IPAM.Config[]`` (Docker) or
   ``subnets[]`` (Podman: ``subnet``, ``gateway``). A subnet written with host bits
   set (``8.8.6.1/24``) is stored as the network the engine uses (``8.8.6.0/24``) with
@@ -123,7 +128,7 @@ def _mac(text: Any, line: int, warnings: Warnings) -> str | None:
     return canon
 
 
-def _labels(value: Any) -> dict[str, str]:
+def _string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
@@ -210,6 +215,8 @@ def _network(tok: dict[str, Any], loc: Locator, w: Warnings) -> EngineNetwork | 
     members = (_podman_members if podman else _docker_members)(obj, loc, line, end, w)
     internal = get_ci(obj, "Internal")
     scope = get_ci(obj, "Scope")
+    ipv6 = get_ci(obj, "ipv6_enabled" if podman else "EnableIPv6")
+    attachable = None if podman else get_ci(obj, "Attachable")
     return EngineNetwork(
         name=name,
         id=str(net_id) if net_id else None,
@@ -221,7 +228,10 @@ def _network(tok: dict[str, Any], loc: Locator, w: Warnings) -> EngineNetwork | 
         internal=internal if isinstance(internal, bool) else None,
         bridge=str(bridge) if bridge else None,
         ip_ranges=tuple(ranges),
-        labels=_labels(get_ci(obj, "Labels")),
+        labels=_string_map(get_ci(obj, "Labels")),
+        enable_ipv6=ipv6 if isinstance(ipv6, bool) else None,
+        attachable=attachable if isinstance(attachable, bool) else None,
+        options=_string_map(options),
     )
 
 

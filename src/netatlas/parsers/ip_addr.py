@@ -5,6 +5,10 @@ Schema: fills ``Facts.interfaces``, one :class:`~netatlas.model.Interface` per
 
 * ``name`` without the ``@peer`` suffix (``eth0@if5`` → ``eth0``), ``index`` (``N``),
   ``mtu``;
+* ``peer``: that suffix as written (``if5``: the veth peer's ifindex in another
+  namespace; ``lan0``: its name, or a VLAN's parent, in this one); ``@NONE`` (tunnels
+  with no underlying link) is ``None``;
+* ``master``: the bridge or bond of ``master br0`` in the header;
 * ``up``: ``state UP``, or for ``state UNKNOWN`` (loopback, tun, WireGuard) the ``UP``
   flag without ``NO-CARRIER``;
 * ``type`` and ``mac`` from ``link/<type> <mac>`` (``ether``, ``loopback``, ``none``,
@@ -16,8 +20,8 @@ Schema: fills ``Facts.interfaces``, one :class:`~netatlas.model.Interface` per
 An address that was cut out of a pasted output (``inet scope host lo``,
 ``inet brd scope global eth0``) or replaced by a placeholder becomes
 ``{"address": null, "prefixlen": null, "family": "inet"}`` plus a warning, so the
-interface is still on the map. ``altname``, ``valid_lft``, ``link-netnsid`` and
-``master`` lines/attributes are read past. Lines flattened into one (a terminal
+interface is still on the map. ``altname``, ``valid_lft`` and ``link-netnsid``
+lines/attributes are read past. Lines flattened into one (a terminal
 paste that lost its line breaks) are split again at ``link/``, ``inet``, ``inet6``,
 ``altname`` and ``valid_lft``. ``ip -br addr`` lines are not this format: each is
 skipped with a warning.
@@ -30,7 +34,7 @@ Example::
 
 gives ``{"name": "eth0", "index": 2, "mtu": 1500, "up": true, "type": "ether",
 "mac": "02:42:ac:11:00:02", "addresses": [{"address": "172.17.0.2", "prefixlen":
-16, "family": "inet"}], …}``.
+16, "family": "inet"}], "peer": "if5", "master": null, …}``.
 
 jc 1.26 has no parser for ``ip address`` output, so the tokenising is done here.
 """
@@ -68,9 +72,7 @@ INFO = ParserInfo(
 _HEADER = re.compile(
     r"^\s*(?P<index>\d+):\s+(?P<name>[^\s:@]+)(?:@(?P<peer>[^\s:]+))?:\s+<(?P<flags>[^>]*)>\s*(?P<rest>.*)$"
 )
-_BRIEF = re.compile(
-    r"^\S+\s+(?:UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)(?:\s+\S+/\d+)*\s*$"
-)
+_BRIEF = re.compile(r"^\S+\s+(?:UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)(?:\s+\S+/\d+)*\s*$")
 _CHUNK_START = {"inet", "inet6", "altname", "valid_lft"}
 _INET_KEYWORDS = {
     "brd",
@@ -143,6 +145,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
                 "line": ln.no,
                 "index": m["index"],
                 "name": m["name"],
+                "peer": m["peer"],
                 "flags": [f for f in m["flags"].split(",") if f],
                 **_header_attrs(attr_tokens),
                 "link": None,
@@ -220,6 +223,8 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
                 addresses=tuple(_address(a, warnings) for a in tok["inet"]),
                 type=link_type,
                 index=to_int(tok["index"]),
+                master=tok.get("master") or None,
+                peer=tok["peer"] if tok["peer"] and tok["peer"] != "NONE" else None,
             )
         )
     return Facts(kind=INFO.kind, interfaces=tuple(interfaces), warnings=warnings.sorted())

@@ -5,7 +5,9 @@ JSON keys: ``ifname`` → ``name``, ``ifindex`` → ``index``, ``mtu``, ``link_t
 ``type``, ``address`` → ``mac`` (``None`` where it is no MAC, e.g. ``sit``'s
 ``0.0.0.0``), ``operstate`` and ``flags`` → ``up`` (``UP``, or ``UNKNOWN`` with the
 ``UP`` flag and no ``NO-CARRIER``), and ``addr_info[]`` → ``addresses`` (``family``,
-``local``, ``prefixlen``). This is the form netatlas's own collector asks for, since
+``local``, ``prefixlen``), ``master`` → ``master``, and ``link`` (the peer's name)
+or ``link_index`` (its ifindex in another namespace, written ``if<N>`` as the text
+form prints it) → ``peer``. This is the form netatlas's own collector asks for, since
 it needs no tokenising at all.
 
 Example::
@@ -110,6 +112,15 @@ def _address(info: dict[str, Any], line: int, warnings: Warnings) -> Address | N
     return Address(address, prefixlen, family)
 
 
+def _peer(item: dict[str, Any]) -> str | None:
+    """The text form's ``@`` suffix: ``link`` (a name here) or ``if`` + ``link_index``."""
+    link = item.get("link")
+    if isinstance(link, str) and link:
+        return link
+    index = to_int(item.get("link_index"))
+    return f"if{index}" if index else None
+
+
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
     interfaces: list[Interface] = []
     for item in raw:
@@ -126,6 +137,7 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
         state = item.get("operstate")
         hw = item.get("address")
         link_type = item.get("link_type")
+        master = item.get("master")
         interfaces.append(
             Interface(
                 name=str(item["ifname"]),
@@ -135,6 +147,8 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
                 addresses=tuple(addresses),
                 type=link_type if isinstance(link_type, str) and link_type else None,
                 index=to_int(item.get("ifindex")),
+                master=master if isinstance(master, str) and master else None,
+                peer=_peer(item),
             )
         )
     return Facts(kind=INFO.kind, interfaces=tuple(interfaces), warnings=warnings.sorted())

@@ -15,12 +15,13 @@ section, in output order:
   length ``None``: ipconfig does not print it); ``(Preferred)``-style suffixes in any
   language and ``%zone`` suffixes are dropped;
 * ``gateways`` (``Default Gateway`` and its continuation lines, IPv6 and
-  ``0.0.0.0`` kept as printed), ``dns_servers``.
+  ``0.0.0.0`` kept as printed), ``dns_servers``;
+* ``dhcp``: ``DHCP Enabled`` as a bool (``None`` when the line is absent, as in plain
+  ``ipconfig``, or its value is neither yes nor no in a known language);
+* ``dns_suffix``: ``Connection-specific DNS Suffix`` (``None`` when empty).
 
 Host-wide lines (before the first adapter) go to ``settings``: ``host_name``,
-``primary_dns_suffix``; ``DNS Suffix Search List`` goes to ``dns.search``. Per
-adapter values the model has no field for go to ``settings`` as maps keyed by adapter
-name: ``dhcp_enabled`` (bool) and ``connection_dns_suffix``.
+``primary_dns_suffix``; ``DNS Suffix Search List`` goes to ``dns.search``.
 
 Example::
 
@@ -90,9 +91,7 @@ _HEADER_ORDER = ("ja", "zh-Hans", "fr", "es", "en", "de")
 """Specific scripts first, so a German ``-Adapter`` pattern never eats a Japanese header."""
 _DOTTED = re.compile(r"\.\s?\.\s?\..*:")
 _HEADERISH = re.compile(r"(?:adapter|Adapter|アダプター|适配器|^Carte |^Adaptador )")
-_MASK_SHAPE = re.compile(
-    r"^(?:255|254|252|248|240|224|192|128|0)(?:\.(?:255|254|252|248|240|224|192|128|0)){3}$"
-)
+_MASK_SHAPE = re.compile(r"^(?:255|254|252|248|240|224|192|128|0)(?:\.(?:255|254|252|248|240|224|192|128|0)){3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +126,7 @@ def sniff(text: str) -> float:
     """Dot-leader fields (``IPv4 Address. . . :``) plus an adapter header line."""
     sample = text.splitlines()[:300]
     dotted = sum(1 for t in sample if _DOTTED.search(t))
-    headers = sum(
-        1 for t in sample if t.rstrip().endswith(":") and _HEADERISH.search(t) and not _DOTTED.search(t)
-    )
+    headers = sum(1 for t in sample if t.rstrip().endswith(":") and _HEADERISH.search(t) and not _DOTTED.search(t))
     if dotted >= 2 and headers:
         return 0.95
     if dotted >= 3:
@@ -249,9 +246,7 @@ def _guess_unknown(fields: list[_Field], warnings: Warnings) -> None:
                 warnings.add(f.line, f"ignored field with unknown label {f.label!r}")
             f.key = "ignore"
         else:
-            warnings.add(
-                f.line, f"unknown label {f.label!r}: taken as {guess.replace('_', ' ')} by the value's shape"
-            )
+            warnings.add(f.line, f"unknown label {f.label!r}: taken as {guess.replace('_', ' ')} by the value's shape")
             f.key = guess
 
 
@@ -270,7 +265,7 @@ def _addr(line: int, value: str, family: str, warnings: Warnings, what: str) -> 
     return True, None
 
 
-def _interface(section: _Section, warnings: Warnings, settings: dict[str, dict[str, JSON]]) -> Interface:
+def _interface(section: _Section, warnings: Warnings) -> Interface:
     labels = _labels()
     by: dict[str, list[tuple[int, str]]] = {}
     for f in section.fields:
@@ -286,17 +281,15 @@ def _interface(section: _Section, warnings: Warnings, settings: dict[str, dict[s
     hw = mac(mac_text)
     if mac_text and hw is None:
         warnings.add(by["physical_address"][0][0], f"physical address is not a 48-bit MAC: {mac_text[:60]!r}")
-    dhcp = first("dhcp_enabled")
-    if dhcp is not None:
-        if label_key(dhcp) in labels.yes:
-            settings["dhcp_enabled"][section.name] = True
-        elif label_key(dhcp) in labels.no:
-            settings["dhcp_enabled"][section.name] = False
+    dhcp_text = first("dhcp_enabled")
+    dhcp: bool | None = None
+    if dhcp_text is not None:
+        if label_key(dhcp_text) in labels.yes:
+            dhcp = True
+        elif label_key(dhcp_text) in labels.no:
+            dhcp = False
         else:
-            warnings.add(by["dhcp_enabled"][0][0], f"DHCP enabled value {dhcp!r} is neither yes nor no")
-    suffix = first("dns_suffix")
-    if suffix:
-        settings["connection_dns_suffix"][section.name] = suffix
+            warnings.add(by["dhcp_enabled"][0][0], f"DHCP enabled value {dhcp_text!r} is neither yes nor no")
 
     masks: list[int | None] = []
     for line, value in by.get("subnet_mask", []):
@@ -335,6 +328,8 @@ def _interface(section: _Section, warnings: Warnings, settings: dict[str, dict[s
         gateways=ips("default_gateway", "default gateway"),
         dns_servers=ips("dns_servers", "DNS server"),
         type=section.type,
+        dhcp=dhcp,
+        dns_suffix=first("dns_suffix") or None,
     )
 
 
@@ -349,9 +344,7 @@ def _process(raw: tuple[list[_Field], list[_Section]], warnings: Warnings) -> Fa
             search.extend(v for _, v in f.values)
         elif f.key is None:
             warnings.add(f.line, f"ignored host-wide field with unknown label {f.label!r}")
-    per: dict[str, dict[str, JSON]] = {"dhcp_enabled": {}, "connection_dns_suffix": {}}
-    interfaces = tuple(_interface(s, warnings, per) for s in sections)
-    settings.update({k: v for k, v in per.items() if v})
+    interfaces = tuple(_interface(s, warnings) for s in sections)
     return Facts(
         kind=INFO.kind,
         interfaces=interfaces,

@@ -8,13 +8,16 @@ Fills ``Facts.dns`` (:class:`~netatlas.model.DnsConfig`):
 * ``options``: every ``options`` token in order (``ndots:0``, ``edns0`` …);
 * ``generated_by``: who wrote the file, from its comment header and
   ``knowledge/markers.json`` (``wsl``, ``docker``, ``systemd-resolved``,
-  ``networkmanager``, ``resolvconf``, ``dhcpcd``).
+  ``networkmanager``, ``resolvconf``, ``dhcpcd``);
+* ``upstream``: the addresses of Docker's ``# ExtServers: [...]`` comment, in order
+  (``host(192.168.65.7)`` gives ``192.168.65.7``): the servers the embedded DNS at
+  ``127.0.0.11`` forwards to. An entry that is not an address is left out with a
+  warning.
 
 Docker Engine 25+ ends a container's file with comments that say where the answers
-really come from; they go to ``Facts.settings``: ``docker_ext_servers`` (list of
-``{"address", "via"}``, ``via`` ``host`` for ``host(192.168.65.7)``, meaning the
-embedded DNS asks from the host's namespace), ``docker_based_on`` (the host file),
-``docker_resolver`` (``internal resolver`` or ``legacy``) and ``docker_overrides``.
+really come from. Besides ``ExtServers`` they go to ``Facts.settings``:
+``docker_based_on`` (the host file), ``docker_resolver`` (``internal resolver`` or
+``legacy``) and ``docker_overrides``.
 ``sortlist`` tokens go to ``settings["sortlist"]``.
 
 Example (a container on a user-defined network, Docker Desktop)::
@@ -25,8 +28,7 @@ Example (a container on a user-defined network, Docker Desktop)::
     # ExtServers: [host(192.168.65.7)]
 
 gives ``dns: {"servers": ["127.0.0.11"], "search": [], "options": ["ndots:0"],
-"generated_by": "docker"}`` and ``settings: {"docker_ext_servers": [{"address":
-"192.168.65.7", "via": "host"}]}``.
+"generated_by": "docker", "upstream": ["192.168.65.7"]}``.
 
 jc's ``resolve_conf`` parser drops comments and line numbers; the comments are the
 provenance (who wrote the file, Docker's upstream servers) and the line numbers locate
@@ -61,9 +63,7 @@ INFO = ParserInfo(
     source="/etc/resolv.conf",
 )
 
-_DIRECTIVE = re.compile(
-    r"^\s*(?P<word>nameserver|search|domain|options|sortlist|lookup|family)\b(?P<rest>.*)$"
-)
+_DIRECTIVE = re.compile(r"^\s*(?P<word>nameserver|search|domain|options|sortlist|lookup|family)\b(?P<rest>.*)$")
 _EXT = re.compile(r"^#\s*ExtServers:\s*\[(?P<list>[^\]]*)\]", re.I)
 _BASED = re.compile(r"^#\s*Based on host file:\s*'(?P<file>[^']*)'\s*(?:\((?P<mode>[^)]*)\))?", re.I)
 _OVERRIDES = re.compile(r"^#\s*Overrides:\s*\[(?P<list>[^\]]*)\]", re.I)
@@ -123,28 +123,28 @@ def _raw(lines: list[Line], warnings: Warnings) -> dict[str, object]:
     return {"directives": directives, "generated_by": generated_by, "comments": comments}
 
 
-def _docker_comments(comments: list[dict[str, object]], warnings: Warnings) -> dict[str, JSON]:
+def _docker_comments(comments: list[dict[str, object]], warnings: Warnings) -> tuple[list[IPAddress], dict[str, JSON]]:
+    """``(upstream, settings)`` from Docker's trailer comments."""
+    upstream: list[IPAddress] = []
     out: dict[str, JSON] = {}
     for c in comments:
         text = str(c["text"])
         line = int(str(c["line"]))
         if m := _EXT.match(text):
-            servers: list[JSON] = []
             for item in m["list"].split():
                 h = _HOST.match(item)
-                raw = h["addr"] if h else item
-                addr = ip_or_none(raw)
+                addr = ip_or_none(h["addr"] if h else item)
                 if addr is None:
-                    warnings.add(line, f"ExtServers entry {item!r} is not an address; recorded as null")
-                servers.append({"address": str(addr) if addr else None, "via": "host" if h else "container"})
-            out["docker_ext_servers"] = servers
+                    warnings.add(line, f"ExtServers entry {item!r} is not an address; left out")
+                else:
+                    upstream.append(addr)
         elif m := _BASED.match(text):
             out["docker_based_on"] = m["file"]
             if m["mode"]:
                 out["docker_resolver"] = m["mode"]
         elif m := _OVERRIDES.match(text):
             out["docker_overrides"] = list(m["list"].split())
-    return out
+    return upstream, out
 
 
 def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
@@ -164,9 +164,7 @@ def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
         if word == "nameserver":
             addr = ip_or_none(args[0])
             if addr is None:
-                warnings.add(
-                    line, f"nameserver {args[0]!r} is not an address (cut out or redacted?); skipped"
-                )
+                warnings.add(line, f"nameserver {args[0]!r} is not an address (cut out or redacted?); skipped")
             else:
                 servers.append(addr)
             if len(args) > 1:
@@ -184,13 +182,15 @@ def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
             settings[word] = list(args)
     if sortlist:
         settings["sortlist"] = sortlist
-    settings.update(_docker_comments(raw["comments"], warnings))  # type: ignore[arg-type]
+    upstream, docker = _docker_comments(raw["comments"], warnings)  # type: ignore[arg-type]
+    settings.update(docker)
     gen = raw["generated_by"]
     dns = DnsConfig(
         servers=tuple(servers),
         search=tuple(search),
         options=tuple(options),
         generated_by=str(gen) if gen else None,
+        upstream=tuple(upstream),
     )
     return Facts(kind=INFO.kind, dns=dns, settings=settings, warnings=warnings.sorted())
 

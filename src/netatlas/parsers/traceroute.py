@@ -3,14 +3,15 @@
 Schema: fills ``Facts.hops``, one :class:`~netatlas.model.Hop` per (ttl, answering
 address): ``ttl``, ``address`` (``None`` for a hop where every probe timed out, or
 whose address was cut out), ``rtt_ms`` (the round-trip times that followed that
-address, in order) and ``name`` (the reverse name when one is shown and differs from
-the address). When several routers answered one ttl (ECMP: ``1  10.0.0.1  0.1 ms
-10.0.0.2  0.2 ms`` or macOS/FreeBSD continuation lines), each gets its own Hop in
-order of first appearance. ``Facts.settings`` holds ``target`` (the name as typed),
-``target_address``, ``max_hops``, ``packet_bytes``, ``source_address``
-(``traceroute6 … from X``) when the header shows them, and ``annotations``: a list of
-``{"ttl", "address", "flag"}`` for ``!H``/``!N``/``!X``/``!P``… replies (host, network
-unreachable, administratively prohibited …), the "why can't A reach B" evidence.
+address, in order), ``name`` (the reverse name when one is shown and differs from
+the address) and ``flags`` (the ``!H``/``!N``/``!X``/``!P``… annotations that
+followed that address, once each in printed order: host, network unreachable,
+administratively prohibited …, the "why can't A reach B" evidence). When several
+routers answered one ttl (ECMP: ``1  10.0.0.1  0.1 ms  10.0.0.2  0.2 ms`` or
+macOS/FreeBSD continuation lines), each gets its own Hop in order of first
+appearance. ``Facts.settings`` holds ``target`` (the name as typed),
+``target_address``, ``max_hops``, ``packet_bytes`` and ``source_address``
+(``traceroute6 … from X``) when the header shows them.
 
 Example::
 
@@ -19,7 +20,8 @@ Example::
      2  * * *
 
 gives ``hops = [{"ttl": 1, "address": "10.77.1.1", "rtt_ms": [0.053, 0.006, 0.008],
-"name": "r1.lab.test"}, {"ttl": 2, "address": null, "rtt_ms": [], "name": null}]``.
+"name": "r1.lab.test", "flags": []}, {"ttl": 2, "address": null, "rtt_ms": [], "name":
+null, "flags": []}]``.
 
 jc has a traceroute parser, but it is not used: on inetutils output (``64 hops max``
 header without packet size, ``0.476ms`` with no space, as WSL distros print) it
@@ -155,9 +157,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> dict[str, object]:
 def _continuation(text: str) -> bool:
     """A hop's extra answer on its own line (indentation may be lost in a paste)."""
     return bool(
-        re.match(
-            r"^(?:\[[^\]]*\]\s*)?[^\s()]+\s*(?:\([^)]*\)\s*)?(?:\[[^\]]*\]\s*)?\d+(?:\.\d+)?\s*ms\b", text
-        )
+        re.match(r"^(?:\[[^\]]*\]\s*)?[^\s()]+\s*(?:\([^)]*\)\s*)?(?:\[[^\]]*\]\s*)?\d+(?:\.\d+)?\s*ms\b", text)
     )
 
 
@@ -184,9 +184,7 @@ def _probes(rest: str, line: int, warnings: Warnings) -> list[dict[str, str]] | 
     return out
 
 
-def _address_and_name(
-    host: str, paren: str, line: int, warnings: Warnings
-) -> tuple[IPAddress | None, str | None]:
+def _address_and_name(host: str, paren: str, line: int, warnings: Warnings) -> tuple[IPAddress | None, str | None]:
     """``name (addr)``, ``addr (name)`` (inetutils), ``addr (addr)``, or a bare token."""
     a_host, a_paren = ip_or_none(host), ip_or_none(paren) if paren else None
     if a_paren is not None:
@@ -218,13 +216,13 @@ def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
             src = ip_or_none(header["src"])
             settings["source_address"] = str(src) if src is not None else None
     hops: list[Hop] = []
-    annotations: list[JSON] = []
     hop_list = raw["hops"]
     assert isinstance(hop_list, list)
     for hop in hop_list:
         line, ttl, probes = int(hop["line"]), int(hop["ttl"]), hop["probes"]
         order: list[tuple[IPAddress | None, str | None]] = []
         rtts: dict[tuple[IPAddress | None, str | None], list[float]] = {}
+        flags: dict[tuple[IPAddress | None, str | None], list[str]] = {}
         current: tuple[IPAddress | None, str | None] | None = None
         for p in probes:
             if p["kind"] == "host":
@@ -232,26 +230,19 @@ def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
                 if current not in rtts:
                     order.append(current)
                     rtts[current] = []
+                    flags[current] = []
             elif p["kind"] == "rtt":
                 if current is None:
                     warnings.add(line, f"round-trip time {p['value']} ms without an address; dropped")
                     continue
                 rtts[current].append(float(p["value"]))
-            elif p["kind"] == "flag" and current is not None:
-                entry: JSON = {
-                    "ttl": ttl,
-                    "address": str(current[0]) if current[0] else None,
-                    "flag": p["value"],
-                }
-                if entry not in annotations:
-                    annotations.append(entry)
+            elif p["kind"] == "flag" and current is not None and p["value"] not in flags[current]:
+                flags[current].append(p["value"])
         if not order:
             hops.append(Hop(ttl=ttl, address=None))
             continue
         for key in order:
-            hops.append(Hop(ttl=ttl, address=key[0], rtt_ms=tuple(rtts[key]), name=key[1]))
-    if annotations:
-        settings["annotations"] = annotations
+            hops.append(Hop(ttl=ttl, address=key[0], rtt_ms=tuple(rtts[key]), name=key[1], flags=tuple(flags[key])))
     return Facts(kind=INFO.kind, hops=tuple(hops), settings=settings, warnings=warnings.sorted())
 
 
