@@ -29,3 +29,21 @@ def test_redact_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.Ca
         main(["redact", str(Z820), "-o", str(Z820)])
     assert exc.value.code == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_one_word_dns_suffix_does_not_survive(tmp_path: Path) -> None:
+    from netatlas.bundle import Bundle
+    from netatlas.model import Evidence, Vantage, VantageKind
+    from netatlas.redact import redact_bundle
+
+    text = (
+        "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : DESK7\r\n\r\n"
+        "Ethernet adapter Ethernet:\r\n\r\n   Connection-specific DNS Suffix  . : acmecorp\r\n"
+        "   IPv4 Address. . . . . . . . . . . : 10.20.30.40\r\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\r\n"
+    ).encode()
+    b = Bundle(
+        vantages=(Vantage("host", VantageKind.WINDOWS_HOST, "DESK7"),),
+        evidence=(Evidence("host/ipconfig", "host", "ipconfig", ("ipconfig", "/all"), text),),
+    )
+    out = redact_bundle(b, b"k" * 32)
+    assert b"acmecorp" not in out.evidence[0].data and b"DESK7" not in out.evidence[0].data

@@ -194,9 +194,8 @@ class _Names:
         for key in ("primary_dns_suffix", "target_name", "target"):
             if isinstance(s.get(key), str):
                 self.other.add(str(s[key]))
-        suffixes = s.get("connection_dns_suffix")
-        if isinstance(suffixes, Mapping):
-            self.other.update(str(v) for v in suffixes.values() if isinstance(v, str))
+        self.other.update(i.dns_suffix for i in facts.interfaces if i.dns_suffix)
+        self.other.update(facts.dns.search)
         for c in facts.containers:
             self.public.add(c.name.lstrip("/"))
             self.public.update(m.name for m in c.networks)
