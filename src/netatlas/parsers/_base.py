@@ -141,8 +141,8 @@ def decode(data: bytes | str) -> str:
     Raises:
         ParseError: the bytes are not text in those encodings, or contain NULs.
 
-    >>> decode("é".encode("utf-16-le"))
-    'é'
+    >>> decode("* Ubuntu Running 2".encode("utf-16-le"))
+    '* Ubuntu Running 2'
     """
     if isinstance(data, str):
         text = data
