@@ -36,7 +36,7 @@ def render() -> str:
         info = mod.INFO
         parts += ["", f"## {kind}", ""]
         if info.source:
-            parts.append(f"Source: `{info.source}`" + (f" (tokenised by jc's `{info.uses_jc}`)" if info.uses_jc else ""))
+            parts.append(f"Source: `{info.source}`")
             parts.append("")
         parts.append(inspect.cleandoc(mod.__doc__ or ""))
     return "\n".join(parts) + "\n"

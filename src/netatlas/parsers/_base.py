@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
 from netatlas.errors import ParseError
 from netatlas.model import Facts, IPAddress, IPNetwork, Warning
@@ -35,7 +35,6 @@ __all__ = [
     "decode",
     "ip",
     "ip_or_none",
-    "jc_parse",
     "mac",
     "network",
     "prefix_from_mask",
@@ -65,7 +64,6 @@ class ParserInfo:
         commands: regexes matching the command lines (in a pasted transcript) whose
             output this parser reads; used to skip neighbouring commands' output.
         source: the command or file that produces the input, for people.
-        uses_jc: the tokenising stage is jc's parser of that name.
     """
 
     kind: str
@@ -73,7 +71,6 @@ class ParserInfo:
     platforms: tuple[Platform, ...]
     commands: tuple[str, ...] = ()
     source: str = ""
-    uses_jc: str | None = None
 
 
 class ParserModule(Protocol):
@@ -376,24 +373,6 @@ def mac(text: str | None) -> str | None:
     if _MAC_PLAIN.match(t):
         return ":".join(t[i : i + 2].lower() for i in range(0, 12, 2))
     return None
-
-
-def jc_parse(parser: str, text: str) -> Any:
-    """Run jc's ``parser`` on ``text`` (raw output, no jc post-processing surprises).
-
-    jc parsers are third-party code that can raise anything on odd input (IndexError,
-    AttributeError …); that is turned into our ParseError here, in this one place,
-    so parser modules never need a broad ``except``.
-
-    Raises:
-        ParseError: jc could not read the text.
-    """
-    import jc
-
-    try:
-        return jc.parse(parser, text, quiet=True, raw=False)
-    except Exception as exc:  # see docstring: foreign code, caught in one place
-        raise ParseError(f"jc's {parser} parser could not read this: {type(exc).__name__}") from exc
 
 
 def first_content_line(items: Iterable[Line]) -> int:
