@@ -207,6 +207,9 @@ _PROMPT = re.compile(
     re.VERBOSE,
 )
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE_TAG = re.compile(r"^\s*(?:```|~~~)[\w+.-]*\s*$")
+"""A fence alone or with a language tag (```bash); anything else after it is content."""
+_FENCE_TAIL = re.compile(r"(?<=\S)\s*(?:```|~~~)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +245,15 @@ def segments(text: str, *, warnings: Warnings) -> list[Segment]:
     cur: list[Line] = []
     for ln in lines(text):
         if _FENCE.match(ln.text):
-            warnings.add(ln.no, "skipped code-fence line")
-            continue
+            if _FENCE_TAG.match(ln.text):
+                warnings.add(ln.no, "skipped code-fence line")
+                continue
+            # a fence glued to the first line of output (```Ethernet adapter X:): keep the output
+            warnings.add(ln.no, "removed a code fence glued to the line")
+            ln = Line(ln.no, re.sub(r"^\s*(?:```|~~~)", "", ln.text))
+        elif _FENCE_TAIL.search(ln.text):
+            warnings.add(ln.no, "removed a code fence glued to the line")
+            ln = Line(ln.no, _FENCE_TAIL.sub("", ln.text))
         typed = prompt_command(ln.text)
         if typed is not None:
             if cur or cmd is not None:
