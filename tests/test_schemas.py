@@ -24,3 +24,38 @@ def test_parse_output_matches_facts_schema(path: Path) -> None:
 def test_schemas_are_valid_json_schema() -> None:
     for file in SCHEMAS.glob("*.json"):
         jsonschema.Draft202012Validator.check_schema(json.loads(file.read_text()))
+
+
+Z820 = str(Path(__file__).resolve().parents[1] / "examples" / "z820")
+
+
+@pytest.mark.parametrize(
+    ("schema", "args"),
+    [
+        ("plan", ["plan", "--bundle", Z820, "--reserve", "10.0.0.0/8"]),
+        ("why", ["why", "lan", "db:5432", "--bundle", Z820]),
+        ("why", ["why", "lan", "web:80", "--bundle", Z820]),
+        ("resolve", ["resolve", "host.docker.internal", "--bundle", Z820]),
+        ("diff", ["diff", Z820, Z820]),
+        ("atlas", ["map", "--bundle", Z820]),
+    ],
+)
+def test_cli_json_outputs_match_their_schemas(schema: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from netatlas.cli import main
+
+    assert main([*args, "--json"]) == 0
+    jsonschema.validate(
+        json.loads(capsys.readouterr().out), json.loads((SCHEMAS / f"{schema}.schema.json").read_text())
+    )
+
+
+def test_history_and_scan_json_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netatlas.cli import main
+
+    monkeypatch.setenv("NETATLAS_HOME", str(tmp_path))
+    assert main(["scan", "-o", str(tmp_path / "b.zip"), "--only", "hosts", "--json"]) == 0
+    jsonschema.validate(json.loads(capsys.readouterr().out), json.loads((SCHEMAS / "scan.schema.json").read_text()))
+    assert main(["history", "--json"]) == 0
+    jsonschema.validate(json.loads(capsys.readouterr().out), json.loads((SCHEMAS / "history.schema.json").read_text()))

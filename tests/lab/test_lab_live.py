@@ -192,6 +192,9 @@ def test_cli_verify_and_status_json(z820: Topology, capsys: pytest.CaptureFixtur
     assert main(["verify", "--lab", z820.name, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) >= {"checks", "agree", "disagreements"} and doc["checks"] == doc["agree"]
+    jsonschema = pytest.importorskip("jsonschema")
+    schemas = Path(__file__).resolve().parents[2] / "docs" / "schema"
+    jsonschema.validate(doc, json.loads((schemas / "verify.schema.json").read_text()))
     assert main(["scan", "--lab", z820.name, "-o", "/tmp/netatlas-tz820-scan", "--json"]) == 0
     scan = json.loads(capsys.readouterr().out)
     assert scan["vantages"] == 7 and scan["failures"] == []
