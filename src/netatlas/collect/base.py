@@ -30,6 +30,10 @@ class Source:
         fetch: how to get it, through the runner only.
         optional: absent on many machines (a ``not-installed`` failure is dropped).
         fetched: already run during discovery; ``fetch`` is not called again.
+        local: answered in-process without waiting (netlink, a file read): the scan
+            runs these in its own thread, since threads only add lock contention to
+            work that holds the interpreter; sources that wait on a process or the
+            network run on the thread pool meanwhile.
     """
 
     id: str
@@ -37,6 +41,7 @@ class Source:
     fetch: Callable[[Runner], Result]
     optional: bool = False
     fetched: Result | None = None
+    local: bool = False
 
     def get(self, runner: Runner) -> Result:
         """The result, running the source unless discovery already did."""

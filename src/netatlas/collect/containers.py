@@ -106,8 +106,8 @@ def _nspath_sources(prefix: str, path: str) -> list[Source]:
         return cache["d"]
 
     return [
-        Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0]),
-        Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1]),
+        Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True),
+        Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True),
     ]
 
 
@@ -116,8 +116,8 @@ def container_sources(prefix: str, pid: int) -> list[Source]:
     root = f"/proc/{pid}/root"
     return [
         *_nspath_sources(prefix, f"/proc/{pid}/ns/net"),
-        Source(f"{prefix}/resolv-conf", "resolv-conf", lambda r: r.read(f"{root}/etc/resolv.conf")),
-        Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"{root}/etc/hosts")),
+        Source(f"{prefix}/resolv-conf", "resolv-conf", lambda r: r.read(f"{root}/etc/resolv.conf"), local=True),
+        Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"{root}/etc/hosts"), local=True),
     ]
 
 

@@ -39,8 +39,8 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
             cache["d"] = netlink.dump(ns)
         return cache["d"]
 
-    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0])
-    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1])
+    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
+    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
 
 
 def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
@@ -58,13 +58,14 @@ def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
 
     return [
         *_netlink("host", None),
-        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts")),
-        Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf")),
+        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts"), local=True),
+        Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf"), local=True),
         Source(
             "host/resolv-conf-upstream",
             "resolv-conf",
             lambda r: r.read("/run/systemd/resolve/resolv.conf"),
             optional=True,
+            local=True,
         ),
         Source("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
         Source("host/getent-hosts", "getent-hosts", names),
@@ -78,7 +79,7 @@ def _env_and_dns_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
 
     return [
         containers.linux_env_source("host"),
-        Source("host/wsl-conf", "wsl-conf", lambda r: r.read("/etc/wsl.conf"), optional=True),
+        Source("host/wsl-conf", "wsl-conf", lambda r: r.read("/etc/wsl.conf"), optional=True, local=True),
         names.dns_answers_source("host/dns-answers", lambda r: names.names_to_ask(r, hosts_names)),
     ]
 
@@ -88,12 +89,13 @@ def netns_sources(name: str) -> list[Source]:
     prefix = f"netns:{name}"
     return [
         *_netlink(prefix, name),
-        Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{name}/hosts"), optional=True),
+        Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{name}/hosts"), optional=True, local=True),
         Source(
             f"{prefix}/resolv-conf",
             "resolv-conf",
             lambda r: r.read(f"/etc/netns/{name}/resolv.conf"),
             optional=True,
+            local=True,
         ),
     ]
 

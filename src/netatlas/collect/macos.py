@@ -51,8 +51,8 @@ def host_sources() -> list[Source]:
     return [
         Source("host/ifconfig", "ifconfig", lambda r: r.run(["ifconfig"])),
         Source("host/netstat-rn", "netstat-rn", lambda r: r.run(["netstat", "-rn"])),
-        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts")),
-        Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf"), optional=True),
+        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts"), local=True),
+        Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf"), optional=True, local=True),
         # after resolv.conf: the resolver configuration read last is the vantage's DNS
         Source("host/scutil-dns", "scutil-dns", lambda r: r.run(["scutil", "--dns"])),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),

@@ -96,8 +96,13 @@ def scan(
             progress(vid, src.id, ev.failure)
         return ev
 
+    # waiting sources (processes, network) go to the pool; in-process ones run here
+    # meanwhile, since threads only add lock contention to work that holds the GIL
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        evidence = [e for e in pool.map(one, jobs) if e is not None]
+        waiting = {i: pool.submit(one, job) for i, job in enumerate(jobs) if not job[1].local}
+        done = {i: one(job) for i, job in enumerate(jobs) if job[1].local}
+        done.update({i: f.result() for i, f in waiting.items()})
+    evidence = [e for _i, e in sorted(done.items()) if e is not None]
     return Bundle(
         vantages=tuple(p.vantage for p in plans),
         evidence=tuple(evidence),

@@ -182,7 +182,7 @@ def host_sources(wsl_list: Result) -> list[Source]:
         Source("host/ipconfig", "ipconfig", lambda r: r.run(["ipconfig", "/all"])),
         Source("host/route-print", "route-print", lambda r: r.run(["route", "print"])),
         *(Source(f"host/{kind}", kind, _powershell(kind)) for kind in PS_SCRIPTS),
-        Source("host/hosts", "hosts", lambda r: r.read(hosts_path())),
+        Source("host/hosts", "hosts", lambda r: r.read(hosts_path()), local=True),
         Source(
             "host/netsh-portproxy",
             "netsh-portproxy",
@@ -201,7 +201,7 @@ def host_sources(wsl_list: Result) -> list[Source]:
             lambda r: _wsl_checked(r.run([WSL, "--status"])),
             optional=True,
         ),
-        Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True),
+        Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
     ]
 

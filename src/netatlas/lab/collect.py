@@ -44,8 +44,8 @@ def _netlink(prefix: str, ns: str) -> Iterator[Source]:
             cache["d"] = netlink.dump(ns)
         return cache["d"]
 
-    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0])
-    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1])
+    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
+    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
 
 
 def _sources(topo: Topology, node: NodeSpec, vid: str, first: bool) -> list[Source]:
@@ -54,8 +54,14 @@ def _sources(topo: Topology, node: NodeSpec, vid: str, first: bool) -> list[Sour
     exe = sys.executable
     out = [
         *_netlink(vid, ns),
-        Source(f"{vid}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{ns}/hosts"), optional=True),
-        Source(f"{vid}/resolv-conf", "resolv-conf", lambda r: r.read(f"/etc/netns/{ns}/resolv.conf"), optional=True),
+        Source(f"{vid}/hosts", "hosts", lambda r: r.read(f"/etc/netns/{ns}/hosts"), optional=True, local=True),
+        Source(
+            f"{vid}/resolv-conf",
+            "resolv-conf",
+            lambda r: r.read(f"/etc/netns/{ns}/resolv.conf"),
+            optional=True,
+            local=True,
+        ),
         Source(f"{vid}/ss-listen", "ss-listen", lambda r: r.run(["ip", "netns", "exec", ns, "ss", "-ltnH"])),
         Source(
             f"{vid}/dns-answers",
@@ -73,7 +79,7 @@ def _sources(topo: Topology, node: NodeSpec, vid: str, first: bool) -> list[Sour
             ("netsh-portproxy", "netsh-portproxy.txt"),
         ):
             path = str(state / file)
-            out.append(Source(f"{vid}/{kind}", kind, lambda r, p=path: r.read(p), optional=True))  # type: ignore[misc]
+            out.append(Source(f"{vid}/{kind}", kind, lambda r, p=path: r.read(p), optional=True, local=True))  # type: ignore[misc]
     return out
 
 
