@@ -77,14 +77,13 @@ def nspath_dump(path: str) -> tuple[Result, Result]:
     if not Path(path).exists():
         return failed("not-installed", f"{path}: no such process (it ended?)")
     try:
-        from pyroute2 import IPRoute
+        import pyroute2.netlink.rtnl.marshal  # noqa: F401 - Linux-only dependency
     except ImportError:
         return failed("unsupported", "pyroute2 is not available on this platform")
     try:
-        with IPRoute(netns=path, flags=0) as ipr:
-            links = netlink._links_and_addrs(ipr)
-            t1 = time.monotonic()
-            routes = netlink._routes(ipr, {link["ifindex"]: link["ifname"] for link in links})
+        # the socket is opened inside the namespace by a thread (no fork per container)
+        links, routes, first = netlink.read_netns(path)
+        t1 = t0 + first
     except PermissionError as exc:
         return failed("permission-denied", f"netlink in {path}: {exc}")
     except FileNotFoundError:
