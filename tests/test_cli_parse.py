@@ -78,3 +78,20 @@ def test_utf16_wsl_list_from_stdin(tmp_path: Path) -> None:
     r = run("parse", "wsl-list", "-", "--json", stdin=data)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["distros"][0] == {"name": "Ubuntu", "state": "Running", "version": 2, "default": True}
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        (("parse",), r"Missing (argument|parameter)"),
+        (("no-such-command",), r"No such command"),
+        (("why", "--bundle", "x"), r"Missing (argument|parameter)"),
+    ],
+)
+def test_usage_errors_exit_2_with_usage(args: tuple[str, ...], pattern: str) -> None:
+    import re
+
+    r = run(*args)
+    err = r.stderr.decode()
+    assert r.returncode == 2, err
+    assert re.search(pattern, err) and "Traceback" not in err and "internal error" not in err
