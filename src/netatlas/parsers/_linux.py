@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from netatlas.errors import ParseError
-from netatlas.model import Family, IPAddress, IPNetwork, Route
+from netatlas.model import Facts, Family, IPAddress, IPNetwork, Route
 from netatlas.parsers._base import Line, Warnings, first_content_line, ip_or_none
 
 __all__ = ["input_family", "is_up", "load_json", "make_route", "to_int"]
@@ -148,3 +148,21 @@ def input_family(raw: Iterable[Mapping[str, Any]]) -> Family | None:
             if a is not None:
                 seen.add(a.version)
     return "inet6" if seen == {6} else None
+
+
+def route_facts(kind: str, raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
+    """Route tokens (from ``ip route`` text or ``ip -j route``) as facts.
+
+    ``ip`` omits the main table; a token that names it is made to say the same, so
+    both forms of one table give equal routes.
+    """
+    family = input_family(raw)
+    routes: list[Route] = []
+    for tok in raw:
+        tok = dict(tok)
+        if tok.get("table") == "main":
+            tok["table"] = None
+        r = make_route(tok, line=tok["line"], warnings=warnings, family=family)
+        if r is not None:
+            routes.append(r)
+    return Facts(kind=kind, routes=tuple(routes), warnings=warnings.sorted())

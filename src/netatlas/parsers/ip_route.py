@@ -38,7 +38,7 @@ import re
 from typing import Any
 
 from netatlas.errors import ParseError
-from netatlas.model import Facts, Route
+from netatlas.model import Facts
 from netatlas.parsers._base import (
     Line,
     ParserInfo,
@@ -49,7 +49,7 @@ from netatlas.parsers._base import (
     read_text,
     select,
 )
-from netatlas.parsers._linux import input_family, make_route
+from netatlas.parsers._linux import route_facts
 
 INFO = ParserInfo(
     kind="ip-route",
@@ -167,16 +167,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
 
 
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
-    family = input_family(raw)
-    routes: list[Route] = []
-    for tok in raw:
-        tok = dict(tok)
-        if tok.get("table") == "main":
-            tok["table"] = None
-        r = make_route(tok, line=tok["line"], warnings=warnings, family=family)
-        if r is not None:
-            routes.append(r)
-    return Facts(kind=INFO.kind, routes=tuple(routes), warnings=warnings.sorted())
+    return route_facts(INFO.kind, raw, warnings)
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:

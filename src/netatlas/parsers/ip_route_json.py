@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from netatlas.errors import ParseError
-from netatlas.model import Facts, Route
+from netatlas.model import Facts
 from netatlas.parsers._base import (
     Line,
     ParserInfo,
@@ -36,7 +36,7 @@ from netatlas.parsers._base import (
     read_text,
     select,
 )
-from netatlas.parsers._linux import input_family, load_json, make_route
+from netatlas.parsers._linux import load_json, route_facts
 
 INFO = ParserInfo(
     kind="ip-route-json",
@@ -87,16 +87,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
 
 
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
-    family = input_family(raw)
-    routes: list[Route] = []
-    for tok in raw:
-        tok = dict(tok)
-        if tok.get("table") == "main":
-            tok["table"] = None
-        r = make_route(tok, line=tok["line"], warnings=warnings, family=family)
-        if r is not None:
-            routes.append(r)
-    return Facts(kind=INFO.kind, routes=tuple(routes), warnings=warnings.sorted())
+    return route_facts(INFO.kind, raw, warnings)
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
