@@ -53,8 +53,8 @@ ROUTES_OFF = json.dumps(
     ]
 ).encode()
 VPN_ADDR = json.dumps(
-    json.loads(ADDR)
-    + [
+    [
+        *json.loads(ADDR),
         {
             "ifindex": 3,
             "ifname": "tun0",
@@ -63,12 +63,12 @@ VPN_ADDR = json.dumps(
             "operstate": "UNKNOWN",
             "link_type": "none",
             "addr_info": [{"family": "inet", "local": "10.8.0.6", "prefixlen": 24, "scope": "global"}],
-        }
+        },
     ]
 ).encode()
 ROUTES_ON = json.dumps(
-    json.loads(ROUTES_OFF)
-    + [
+    [
+        *json.loads(ROUTES_OFF),
         {
             "dst": "10.8.0.0/24",
             "dev": "tun0",

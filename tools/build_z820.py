@@ -163,9 +163,7 @@ SOURCES: tuple[Source, ...] = (
     Source("host", "wsl-list", "wsl-list.txt", ("wsl.exe", "-l", "-v"), 0.236),
     Source("host", "wsl-version", "wsl-version.txt", ("wsl.exe", "--version"), 0.171),
     Source("host", "wslconfig", "wslconfig.ini", ("read", WSLCONFIG), 0.002, None),
-    Source(
-        "host", "docker-desktop-settings", "docker-desktop-settings.json", ("read", DD_SETTINGS), 0.003, None
-    ),
+    Source("host", "docker-desktop-settings", "docker-desktop-settings.json", ("read", DD_SETTINGS), 0.003, None),
     Source("host", "nslookup", "nslookup.txt", ("nslookup", "Z820"), 0.064),
     Source("host", "tracert", "tracert.txt", ("tracert", "192.168.1.1"), 1.093),
     *_kali(),

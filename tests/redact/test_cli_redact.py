@@ -37,10 +37,11 @@ def test_one_word_dns_suffix_does_not_survive(tmp_path: Path) -> None:
     from netatlas.redact import redact_bundle
 
     text = (
-        "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : DESK7\r\n\r\n"
-        "Ethernet adapter Ethernet:\r\n\r\n   Connection-specific DNS Suffix  . : acmecorp\r\n"
-        "   IPv4 Address. . . . . . . . . . . : 10.20.30.40\r\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\r\n"
-    ).encode()
+        b"\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : DESK7\r\n\r\n"
+        b"Ethernet adapter Ethernet:\r\n\r\n   Connection-specific DNS Suffix  . : acmecorp\r\n"
+        b"   IPv4 Address. . . . . . . . . . . : 10.20.30.40\r\n"
+        b"   Subnet Mask . . . . . . . . . . . : 255.255.255.0\r\n"
+    )
     b = Bundle(
         vantages=(Vantage("host", VantageKind.WINDOWS_HOST, "DESK7"),),
         evidence=(Evidence("host/ipconfig", "host", "ipconfig", ("ipconfig", "/all"), text),),

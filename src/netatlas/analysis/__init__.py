@@ -49,9 +49,7 @@ class CheckModule(Protocol):
 @cache
 def check_codes() -> tuple[str, ...]:
     """Every check's code, sorted."""
-    return tuple(
-        sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    )
+    return tuple(sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
 
 def get_check(code: str) -> CheckModule:

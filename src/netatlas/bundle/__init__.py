@@ -158,9 +158,7 @@ def write_bundle(bundle: Bundle, path: str | Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         if target.suffix.lower() == ".zip":
-            with tempfile.NamedTemporaryFile(
-                dir=parent, prefix=".netatlas-", suffix=".zip", delete=False
-            ) as tmp:
+            with tempfile.NamedTemporaryFile(dir=parent, prefix=".netatlas-", suffix=".zip", delete=False) as tmp:
                 tmp_path = Path(tmp.name)
             try:
                 with zipfile.ZipFile(tmp_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -272,9 +270,7 @@ def _evidence(src: _Source, where: Path, entries: Iterable[Any]) -> Iterator[Evi
                 exit_code=raw.get("exit_code"),
                 duration_s=float(raw.get("duration_s") or 0.0),
                 taken_at=datetime.fromisoformat(taken) if taken else None,
-                failure=Failure(code=str(failure["code"]), message=str(failure["message"]))
-                if failure
-                else None,
+                failure=Failure(code=str(failure["code"]), message=str(failure["message"])) if failure else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{where}: manifest evidence #{n} is malformed: {exc!r}") from exc

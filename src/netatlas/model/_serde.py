@@ -104,11 +104,7 @@ def _convert(tp: Any, data: Any) -> Any:
             if not isinstance(data, dict):
                 raise ValueError(f"expected an object for {tp.__name__}, got {data!r}")
             hints = _hints(tp)
-            kwargs = {
-                f.name: _convert(hints[f.name], data[f.name])
-                for f in dataclasses.fields(tp)
-                if f.name in data
-            }
+            kwargs = {f.name: _convert(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
             return tp(**kwargs)
         if issubclass(tp, Enum):
             return tp(data)

@@ -99,9 +99,7 @@ def _strip_jsonc(text: str, start: int, warnings: Warnings, consequence: str) ->
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
             end = n if end < 0 else end + 2
-            warnings.add(
-                line_of_offset(text, i), f"removed /* comment */: JSON has no comments ({consequence})"
-            )
+            warnings.add(line_of_offset(text, i), f"removed /* comment */: JSON has no comments ({consequence})")
             _blank(chars, i, end)
             i = end
             continue
@@ -109,9 +107,7 @@ def _strip_jsonc(text: str, start: int, warnings: Warnings, consequence: str) ->
             last_comma = i
         elif c in "]}":
             if last_comma is not None:
-                warnings.add(
-                    line_of_offset(text, last_comma), f"removed trailing comma before {c!r} ({consequence})"
-                )
+                warnings.add(line_of_offset(text, last_comma), f"removed trailing comma before {c!r} ({consequence})")
                 chars[last_comma] = " "
             last_comma = None
         elif not c.isspace():

@@ -100,9 +100,7 @@ def runs(text: str, tool: str, *, warnings: Warnings) -> list[Run]:
             continue
         body = [ln for ln in r.lines if ln.text.strip()]
         if body:
-            warnings.add(
-                body[0].no, f"skipped {len(body)} line(s) of another command's output ({r.command!r})"
-            )
+            warnings.add(body[0].no, f"skipped {len(body)} line(s) of another command's output ({r.command!r})")
     return kept
 
 
@@ -192,9 +190,7 @@ def answers_from(q: Query, *, source: str, warnings: Warnings) -> list[NameAnswe
             continue
         resolved.update(chain)
         answers.append(
-            NameAnswer(
-                name=root, addresses=tuple(addrs), source=source, server=server, aliases=tuple(chain[1:])
-            )
+            NameAnswer(name=root, addresses=tuple(addrs), source=source, server=server, aliases=tuple(chain[1:]))
         )
     statuses: dict[str, str] = {}
     for line, name, status in q.failures:
@@ -203,15 +199,11 @@ def answers_from(q: Query, *, source: str, warnings: Warnings) -> list[NameAnswe
             warnings.add(line, f"{status}: the queried name is not shown (no command line); skipped")
             continue
         if name in resolved:
-            warnings.add(
-                line, f"{name!r} resolved above; its later {status} (another record type) is ignored"
-            )
+            warnings.add(line, f"{name!r} resolved above; its later {status} (another record type) is ignored")
             continue
         if name in statuses:
             if statuses[name] != status:
-                warnings.add(
-                    line, f"second status {status} for {name!r} ignored (first was {statuses[name]})"
-                )
+                warnings.add(line, f"second status {status} for {name!r} ignored (first was {statuses[name]})")
             continue
         statuses[name] = status
         answers.append(NameAnswer(name=name, source=source, server=server, status=status))

@@ -161,18 +161,14 @@ def ini_tokens(lines: Sequence[Line], warnings: Warnings) -> tuple[list[dict[str
         if text.startswith("["):
             m = _SECTION.match(text.rstrip())
             if not m:
-                warnings.add(
-                    ln.no, f"skipped invalid section line (WSL ignores it too): {text.strip()[:60]!r}"
-                )
+                warnings.add(ln.no, f"skipped invalid section line (WSL ignores it too): {text.strip()[:60]!r}")
                 continue
             section = m["name"]
             recognised = True
             continue
         m = _KEY.match(text)
         if not m:
-            warnings.add(
-                ln.no, f"skipped line that is not 'key = value' (WSL ignores it too): {text.strip()[:60]!r}"
-            )
+            warnings.add(ln.no, f"skipped line that is not 'key = value' (WSL ignores it too): {text.strip()[:60]!r}")
             continue
         recognised = True
         key = m["key"]
@@ -208,9 +204,7 @@ def _convert(kind: str, value: str, line: int, name: str, warnings: Warnings) ->
     if kind == "bool":
         b = parse_bool(value)
         if b is None:
-            warnings.add(
-                line, f"{name}: {value!r} is not a boolean WSL accepts (true/false/1/0); WSL uses its default"
-            )
+            warnings.add(line, f"{name}: {value!r} is not a boolean WSL accepts (true/false/1/0); WSL uses its default")
             return False, None
         return True, b
     if kind == "networking_mode":

@@ -131,9 +131,7 @@ def _raw(text: str, warnings: Warnings) -> dict[str, Any]:
     if not isinstance(first.value, dict):
         raise ParseError("daemon.json must be a JSON object", line=first.first_line)
     for extra in values[1:]:
-        warnings.add(
-            extra.first_line, "skipped a second JSON value after the first (dockerd reads one object)"
-        )
+        warnings.add(extra.first_line, "skipped a second JSON value after the first (dockerd reads one object)")
     return {"line": first.first_line, "end": first.last_line, "obj": first.value, "syntax": syntax}
 
 
@@ -220,9 +218,7 @@ class _Reader:
                 )
                 continue
             if net.with_prefixlen != str(base).strip():
-                self.w.add(
-                    line, f"default-address-pools: base {base!r} has host bits set; dockerd uses {net}"
-                )
+                self.w.add(line, f"default-address-pools: base {base!r} has host bits set; dockerd uses {net}")
             kept.append({"base": str(net), "size": size})
         if kept or not val:
             self.out["default_address_pools"] = kept
@@ -239,9 +235,7 @@ class _Reader:
             try:
                 kept.append(str(ipaddress.ip_address(str(item).strip())))
             except ValueError:
-                self.refuse(
-                    "dns", f"{item!r} is not an IP address", self.loc.value(str(item), self.line, self.end)
-                )
+                self.refuse("dns", f"{item!r} is not an IP address", self.loc.value(str(item), self.line, self.end))
         if kept or not val:
             self.out["dns"] = kept
 

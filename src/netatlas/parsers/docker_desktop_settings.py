@@ -68,10 +68,7 @@ INFO = ParserInfo(
     description="Docker Desktop settings-store.json / settings.json",
     platforms=(Platform.WINDOWS, Platform.MACOS, Platform.LINUX),
     commands=(r"settings(?:-store)?\.json",),
-    source=(
-        "%APPDATA%\\Docker\\settings-store.json, "
-        "~/Library/Group Containers/group.com.docker/settings-store.json"
-    ),
+    source=("%APPDATA%\\Docker\\settings-store.json, ~/Library/Group Containers/group.com.docker/settings-store.json"),
 )
 
 DEFAULT_VPNKIT_CIDR = "192.168.65.0/24"
@@ -157,9 +154,7 @@ def _flatten(obj: Any, into: dict[str, tuple[str, Any]]) -> None:
 
 def _raw(text: str, warnings: Warnings) -> dict[str, Any]:
     """Token: ``{"line", "end", "keys": {lower: (written, value)}, "obj"}``."""
-    values = extract_json(
-        text, warnings, tolerant=True, consequence="Docker Desktop would not read this file"
-    )
+    values = extract_json(text, warnings, tolerant=True, consequence="Docker Desktop would not read this file")
     first = values[0]
     if not isinstance(first.value, dict):
         raise ParseError("a Docker Desktop settings file is a JSON object", line=first.first_line)

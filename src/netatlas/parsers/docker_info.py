@@ -270,9 +270,7 @@ def _raw(text: str, warnings: Warnings) -> tuple[str, list[dict[str, Any]]]:
         inner = Warnings()
         values = extract_json(text, inner)
         tokens: list[dict[str, Any]] = [
-            {"line": v.first_line, "kind": "json", "obj": v.value}
-            for v in values
-            if isinstance(v.value, dict)
+            {"line": v.first_line, "kind": "json", "obj": v.value} for v in values if isinstance(v.value, dict)
         ]
         # the error the CLI prints after the (empty) JSON is a fact, not noise
         for ln in select(text, INFO.commands, warnings=Warnings()):

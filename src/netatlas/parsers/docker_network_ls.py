@@ -106,15 +106,11 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
             continue
         cells = text.split()
         if len(cells) != len(columns):
-            warnings.add(
-                ln.no, f"skipped row with {len(cells)} columns, expected {len(columns)}: {text[:60]!r}"
-            )
+            warnings.add(ln.no, f"skipped row with {len(cells)} columns, expected {len(columns)}: {text[:60]!r}")
             continue
         out.append({"line": ln.no, **dict(zip(columns, cells, strict=True))})
     if not seen:
-        raise ParseError(
-            "no 'NETWORK ID  NAME  DRIVER' header or JSON lines found", line=first_content_line(lines)
-        )
+        raise ParseError("no 'NETWORK ID  NAME  DRIVER' header or JSON lines found", line=first_content_line(lines))
     return out
 
 

@@ -97,9 +97,7 @@ def _raw(run_list: list[Run], warnings: Warnings) -> list[_RunTokens]:
         args = positional_args(run.command, _TOOL)
         database = args[0] if args else None
         if database is not None and not re.fullmatch(r"a?hosts(?:v[46])?", database):
-            warnings.add(
-                run.line or 1, f"getent database {database!r} is not hosts/ahosts; lines read as hosts"
-            )
+            warnings.add(run.line or 1, f"getent database {database!r} is not hosts/ahosts; lines read as hosts")
         toks = _RunTokens(database, args[1:], [], run.line or 1)
         out.append(toks)
         for ln in run.lines:
@@ -119,9 +117,7 @@ def _raw(run_list: list[Run], warnings: Warnings) -> list[_RunTokens]:
             warnings.add(ln.no, f"skipped line that is not 'ADDRESS NAME...': {text[:60]!r}")
     if not seen and not any(t.keys for t in out):
         lines = [ln for r in run_list for ln in r.lines]
-        raise ParseError(
-            "no getent hosts output found ('ADDRESS NAME...' lines)", line=first_content_line(lines)
-        )
+        raise ParseError("no getent hosts output found ('ADDRESS NAME...' lines)", line=first_content_line(lines))
     return out
 
 

@@ -59,9 +59,7 @@ _NOTFOUND = re.compile(
 )
 _TIMEOUT = re.compile(r"^\s*;;\s*(?:connection timed out;\s*)?no servers could be reached", re.I)
 _QUIET = re.compile(r"^\s*;;\s*(?:communications error to|Warning|Got recursion not available)", re.I)
-_OTHER = re.compile(
-    r"^\s*\S+ (?:mail is handled by|has (?:no )?\S+ record|has \S+ address|descriptive text)\b"
-)
+_OTHER = re.compile(r"^\s*\S+ (?:mail is handled by|has (?:no )?\S+ record|has \S+ address|descriptive text)\b")
 _PREAMBLE = re.compile(r"^\s*(?P<label>Using domain server|Name|Address|Aliases)\s*:\s*(?P<value>.*)$")
 
 
@@ -69,9 +67,7 @@ def sniff(text: str) -> float:
     """BIND host's sentences: ``has address``, ``is an alias for``, ``not found: 3(NXDOMAIN)``."""
     head = text[:4000]
     hits = len(
-        re.findall(
-            r"^\S+ (?:has (?:IPv6 )?address \S+|is an alias for \S+|domain name pointer \S+)\s*$", head, re.M
-        )
+        re.findall(r"^\S+ (?:has (?:IPv6 )?address \S+|is an alias for \S+|domain name pointer \S+)\s*$", head, re.M)
     )
     hits += len(re.findall(r"^Host \S+ not found: \d+\(\w+\)", head, re.M))
     if hits or re.search(r"^Using domain server:", head, re.M):

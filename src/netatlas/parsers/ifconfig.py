@@ -98,9 +98,7 @@ _INET_WORDS = {"netmask", "broadcast", "destination", "-->", "prefixlen", "scope
 def sniff(text: str) -> float:
     """High for ``name: flags=N<…>`` or ``name Link encap:`` headers."""
     head = text[:20000]
-    if re.search(r"(?m)^\S+?:?\s+flags=[0-9a-fA-F]*<[^>]*>", head) or re.search(
-        r"(?m)^\S+\s+Link encap:", head
-    ):
+    if re.search(r"(?m)^\S+?:?\s+flags=[0-9a-fA-F]*<[^>]*>", head) or re.search(r"(?m)^\S+\s+Link encap:", head):
         return 0.95
     return 0.0
 

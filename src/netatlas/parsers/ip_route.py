@@ -60,8 +60,7 @@ INFO = ParserInfo(
 )
 
 TYPES = frozenset(
-    {"unicast", "local", "broadcast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat"}
-    | {"anycast"}
+    {"unicast", "local", "broadcast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat"} | {"anycast"}
 )
 """Route types ``ip`` prints before the destination."""
 
@@ -93,9 +92,7 @@ def sniff(text: str) -> float:
         if toks and toks[0] in TYPES:
             toks = toks[1:]
         if (
-            toks
-            and _DEST.match(toks[0])
-            and (" dev " in f" {t} " or " via " in f" {t} " or toks[0] in ("default",))
+            toks and _DEST.match(toks[0]) and (" dev " in f" {t} " or " via " in f" {t} " or toks[0] in ("default",))
         ) or (toks and toks[0] == "nexthop"):
             hits += 1
     if not hits:

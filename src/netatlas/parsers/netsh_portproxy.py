@@ -81,12 +81,7 @@ def _row(tokens: list[str]) -> tuple[str, str, str, str] | None:
     port_like = re.compile(r"^\d{1,5}(?:-\d{1,5})?$")
     if not (port_like.match(lport) and port_like.match(cport)):
         return None
-    if (
-        listen not in _ANY
-        and ip_or_none(listen) is None
-        and not _HOST.match(listen)
-        and not redacted_address(listen)
-    ):
+    if listen not in _ANY and ip_or_none(listen) is None and not _HOST.match(listen) and not redacted_address(listen):
         return None
     return listen, lport, " ".join(tokens[2:-1]), cport
 
@@ -119,9 +114,7 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
     for tok in raw:
         line = int(tok["line"])
         lport, cport = str(tok["lport"]), str(tok["cport"])
-        if not (_PORT.match(lport) and _PORT.match(cport)) or not (
-            0 < int(lport) < 65536 and 0 < int(cport) < 65536
-        ):
+        if not (_PORT.match(lport) and _PORT.match(cport)) or not (0 < int(lport) < 65536 and 0 < int(cport) < 65536):
             warnings.add(
                 line,
                 f"skipped rule: port not in 1-65535 (portproxy has no ranges): {lport!r} -> {cport!r}",

@@ -98,9 +98,7 @@ _CNAME = re.compile(r"^\s*(?P<src>\S+)\s+canonical name\s*=\s*(?P<dst>\S+)\s*$",
 _PTR = re.compile(r"^\s*(?P<rev>\S+\.(?:in-addr|ip6)\.arpa)\.?\s+name\s*=\s*(?P<name>\S+)\s*$", re.I)
 _OTHER_RR = re.compile(r"^\s*\S+\s+[A-Za-z][\w ]*?\s*=\s*\S")
 _BIND_FAIL = re.compile(r"^\s*\*\*\s*server can't find (?P<name>\S+?):\s*(?P<status>\S+)", re.I)
-_WIN_FAIL = re.compile(
-    r"^\s*\*\*\*\s*(?:(?P<server>.+?)\s+)?can't find (?P<name>\S+?):\s*(?P<msg>.+?)\s*$", re.I
-)
+_WIN_FAIL = re.compile(r"^\s*\*\*\*\s*(?:(?P<server>.+?)\s+)?can't find (?P<name>\S+?):\s*(?P<msg>.+?)\s*$", re.I)
 _WIN_TIMEOUT = re.compile(r"^\s*\*\*\*\s*Request to (?P<server>.+?) timed[- ]out", re.I)
 _TIMEOUT = re.compile(r"^\s*;;\s*(?:connection timed out;\s*)?no servers could be reached", re.I)
 _QUIET = re.compile(
@@ -307,9 +305,7 @@ def _raw(run_list: list[Run], warnings: Warnings) -> list[Query]:
         _close_aliases(block, current, aliases)
     if not seen:
         lines = [ln for r in run_list for ln in r.lines]
-        raise ParseError(
-            "no nslookup output found (no Server:/Name:/Address: lines)", line=first_content_line(lines)
-        )
+        raise ParseError("no nslookup output found (no Server:/Name:/Address: lines)", line=first_content_line(lines))
     return [b for b in blocks if b.records or b.edges or b.failures or b.server is not None]
 
 

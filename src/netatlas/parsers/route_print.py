@@ -115,9 +115,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, object]]:
             continue
         m = _IFROW.match(ln.text)
         if m and not _V4.match(tokens[0]):
-            out.append(
-                {"kind": "if", "line": ln.no, "idx": m["idx"], "mac": m["mac"] or "", "desc": m["desc"]}
-            )
+            out.append({"kind": "if", "line": ln.no, "idx": m["idx"], "mac": m["mac"] or "", "desc": m["desc"]})
             continue
         m6 = _V6ROW.match(ln.text)
         if m6:
@@ -228,9 +226,7 @@ def _process(raw: list[dict[str, object]], warnings: Warnings) -> Facts:
                 table=persistent,
             )
         )
-    return Facts(
-        kind=INFO.kind, interfaces=tuple(interfaces), routes=tuple(routes), warnings=warnings.sorted()
-    )
+    return Facts(kind=INFO.kind, interfaces=tuple(interfaces), routes=tuple(routes), warnings=warnings.sorted())
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:

@@ -63,9 +63,7 @@ INFO = ParserInfo(
 )
 
 _PROBE = r"(?:<?\d+\s*[^\s\d*<]{1,3}|\*)"
-_ROW = re.compile(
-    rf"^\s*(?P<ttl>\d{{1,3}})\s+(?P<probes>{_PROBE}(?:\s+{_PROBE}){{0,2}})(?:\s+(?P<rest>.*?))?\s*$"
-)
+_ROW = re.compile(rf"^\s*(?P<ttl>\d{{1,3}})\s+(?P<probes>{_PROBE}(?:\s+{_PROBE}){{0,2}})(?:\s+(?P<rest>.*?))?\s*$")
 _NAMED = re.compile(r"^(?P<name>\S+)\s+\[(?P<addr>[^\]]+)\]")
 _TARGET = re.compile(r"(?P<name>[^\s\[\]]+)\s+\[(?P<addr>[0-9A-Fa-f:.%]+)\]")
 

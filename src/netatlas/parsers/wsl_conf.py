@@ -53,9 +53,7 @@ INFO = ParserInfo(
     source="/etc/wsl.conf inside a WSL distribution",
 )
 
-_OWN = re.compile(
-    r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M
-)
+_OWN = re.compile(r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M)
 _OWN_KEYS = re.compile(
     r"^\s*(generateHosts|generateResolvConf|appendWindowsPath|mountFsTab|systemd|useWindowsTimezone)\s*=",
     re.I | re.M,

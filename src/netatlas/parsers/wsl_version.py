@@ -57,11 +57,7 @@ def _labels() -> dict[str, str]:
 def sniff(text: str) -> float:
     """High when three or more lines carry a known ``wsl --version`` label."""
     labels = _labels()
-    hits = sum(
-        1
-        for t in text[:20000].splitlines()
-        if (m := _LINE.match(t)) and _wsl.norm_label(m["label"]) in labels
-    )
+    hits = sum(1 for t in text[:20000].splitlines() if (m := _LINE.match(t)) and _wsl.norm_label(m["label"]) in labels)
     if hits >= 3:
         return 0.95
     return 0.3 if hits >= 2 else 0.0

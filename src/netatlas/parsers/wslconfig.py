@@ -62,9 +62,7 @@ _OWN_KEYS = re.compile(
     r"guiApplications|nestedVirtualization|autoMemoryReclaim|sparseVhd|vmIdleTimeout)\s*=",
     re.I | re.M,
 )
-_FOREIGN = re.compile(
-    r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M
-)
+_FOREIGN = re.compile(r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M)
 
 
 def sniff(text: str) -> float:
@@ -91,9 +89,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, str | int]]:
                 f"[{tok['section']}] belongs in the distro's /etc/wsl.conf; WSL ignores it in .wslconfig",
             )
         elif not section:
-            warnings.add(
-                int(tok["line"]), f"key {tok['key']!r} is outside any [section]; WSL does not read it"
-            )
+            warnings.add(int(tok["line"]), f"key {tok['key']!r} is outside any [section]; WSL does not read it")
     return tokens
 
 

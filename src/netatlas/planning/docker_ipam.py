@@ -154,9 +154,7 @@ def _pool(spec: PoolSpec) -> AddressPool:
             f"invalid address pool: size /{size} is shorter than the base {str(base)!r} (/{base.prefixlen})"
         )
     if size > base.max_prefixlen:
-        raise InvalidPoolError(
-            f"invalid address pool: size /{size} is longer than an IPv{base.version} address"
-        )
+        raise InvalidPoolError(f"invalid address pool: size /{size} is longer than an IPv{base.version} address")
     return AddressPool(base, size, source)
 
 
@@ -239,9 +237,7 @@ def _without_nested(stream: Iterable[tuple[int, int]], width: int) -> Iterator[t
         yield addr, bits
 
 
-def _allocate(
-    pools: Sequence[tuple[int, int, int]], stream: Iterable[tuple[int, int]], width: int
-) -> tuple[int, int]:
+def _allocate(pools: Sequence[tuple[int, int, int]], stream: Iterable[tuple[int, int]], width: int) -> tuple[int, int]:
     """One dynamic allocation: the daemon's merge walk over pools and used prefixes.
 
     ``stream`` is every allocated and reserved prefix, sorted. For the current pool the
@@ -394,9 +390,7 @@ def predict_docker_subnets(
     space = _space(pools, family)
     fam: Family = 4 if space.width == 32 else 6
     if prefix_size:
-        walk = [
-            (base, bits, prefix_size) for base, bits, _ in space.pools if bits <= prefix_size <= space.width
-        ]
+        walk = [(base, bits, prefix_size) for base, bits, _ in space.pools if bits <= prefix_size <= space.width]
         if not walk:
             raise InvalidPoolError(f"invalid address pool: no IPv{fam} pool can hold a /{prefix_size}")
     else:
@@ -486,13 +480,9 @@ def docker_reserved_prefixes(
 
 def _load_default_pools(engine: str, pool: str) -> tuple[AddressPool, ...]:
     """The ordered pool list of ``engine``/``pool`` from ``knowledge/pools.json``."""
-    rows = [
-        row for row in knowledge.load("pools")["defaults"] if row["engine"] == engine and row["pool"] == pool
-    ]
+    rows = [row for row in knowledge.load("pools")["defaults"] if row["engine"] == engine and row["pool"] == pool]
     rows.sort(key=lambda row: row["order"])
-    return tuple(
-        AddressPool(ipaddress.ip_network(row["cidr"]), int(row["size"]), str(row["source"])) for row in rows
-    )
+    return tuple(AddressPool(ipaddress.ip_network(row["cidr"]), int(row["size"]), str(row["source"])) for row in rows)
 
 
 DOCKER_DEFAULT_POOLS: tuple[AddressPool, ...] = _load_default_pools("docker-engine", "default-address-pools")

@@ -85,9 +85,7 @@ class History:
             return []
         with self._connect() as con:
             rows = con.execute("SELECT id, created, host, file, summary FROM scans ORDER BY id").fetchall()
-        return [
-            ScanRecord(r[0], datetime.fromisoformat(r[1]), r[2], Path(r[3]), json.loads(r[4])) for r in rows
-        ]
+        return [ScanRecord(r[0], datetime.fromisoformat(r[1]), r[2], Path(r[3]), json.loads(r[4])) for r in rows]
 
     def load(self, ref: str) -> Bundle:
         """A kept scan by id (``12`` or ``#12``), or ``last`` / ``prev``.
