@@ -103,6 +103,12 @@ def test_macos_argv_are_fixed() -> None:
     rr = replay()
     scan(rr, system="Darwin")
     run = sorted(c for c in rr.calls if c[0] != "read")
-    assert run == [("hostname",), ("ifconfig",), ("netstat", "-rn"), ("scutil", "--dns")]
+    assert run == [
+        ("hostname",),
+        ("ifconfig",),
+        ("kubectl", "config", "current-context"),
+        ("netstat", "-rn"),
+        ("scutil", "--dns"),
+    ]
     src = inspect.getsource(macos)
     assert "subprocess" not in src and "shell=" not in src

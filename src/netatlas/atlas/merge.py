@@ -60,6 +60,27 @@ def _identity(iface: Interface) -> set[tuple[str, str]]:
     return {(iface.mac, str(a.address)) for a in iface.addresses if a.address is not None}
 
 
+def _desktop_engine(o: Observation) -> bool:
+    """A Docker Desktop engine (``docker-info`` says ``Operating System: Docker Desktop``)."""
+    return o.vantage.kind is VantageKind.DOCKER_ENGINE and str(o.settings.get("operating_system") or "").startswith(
+        "Docker Desktop"
+    )
+
+
+def _own_vm(obs: dict[str, Observation], vid: str) -> bool:
+    """Docker Desktop's engine is a VM of its own, unless it hangs off the VM vantage it runs in.
+
+    Its bridges and containers live in a Linux VM, not on the Windows/macOS host it
+    reports to (pool-facts §2). On Windows with the WSL 2 backend the collector makes
+    the ``docker-desktop`` distro its parent: that distro *is* the VM, so they merge.
+    """
+    o = obs[vid]
+    if not _desktop_engine(o):
+        return False
+    up = obs.get(o.vantage.parent or "")
+    return up is None or up.vantage.kind is not VantageKind.DOCKER_DESKTOP_VM
+
+
 def _group_vantages(obs: dict[str, Observation]) -> list[list[str]]:
     """Union vantages that share an interface identity; keep first-seen order."""
     parent = {vid: vid for vid in obs}
@@ -73,7 +94,7 @@ def _group_vantages(obs: dict[str, Observation]) -> list[list[str]]:
     seen: dict[tuple[str, str], str] = {}
     for vid, o in obs.items():
         v = o.vantage
-        if v.kind is VantageKind.DOCKER_ENGINE and v.parent in parent:
+        if v.kind is VantageKind.DOCKER_ENGINE and v.parent in parent and not _own_vm(obs, vid):
             # the engine's API answers describe the machine it runs on: same node
             parent[find(vid)] = find(v.parent)
         for iface in o.interfaces.values():
@@ -117,6 +138,9 @@ def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
             node_id = "node:wsl-vm" if in_wsl_vm else f"node:{first.id}"
             name = "WSL 2 VM" if in_wsl_vm else first.name
             reason: str | None = _shared_reason(members, ifaces.values())
+        elif _own_vm(obs, first.id):
+            kind, node_id, name = "vm", f"node:{first.id}", "Docker Desktop VM"
+            reason = "Docker Desktop runs the engine, its bridges and containers in a Linux VM (docker-info)"
         else:
             kind, node_id, name, reason = _NODE_KIND[first.kind], f"node:{first.id}", first.name, None
         for vid in group:
@@ -149,7 +173,7 @@ def _with(node: Node, **changes: object) -> Node:
 
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
     """Containers known only from the engine, and routers known only as gateways."""
-    known = {n.name for n in nodes if n.kind == "container"}
+    known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
     for vid, o in obs.items():
         for c, _ev in o.containers:
             if c.name in known:
@@ -367,6 +391,15 @@ def _publish_host(obs: dict[str, Observation], vid: str, node_of: dict[str, str]
     v = obs[vid].vantage
     if v.kind is VantageKind.DOCKER_DESKTOP_VM and v.parent and v.parent in node_of:
         return node_of[v.parent]
+    if _desktop_engine(obs[vid]):
+        # Docker Desktop forwards -p ports from the VM to the host it runs on
+        up, seen = v.parent, {vid}
+        vm_kinds = (VantageKind.DOCKER_DESKTOP_VM, VantageKind.DOCKER_ENGINE)
+        while up in obs and up not in seen and obs[up].vantage.kind in vm_kinds:
+            seen.add(up)
+            up = obs[up].vantage.parent
+        if up is not None and up in node_of:
+            return node_of[up]
     return node_of[vid]
 
 

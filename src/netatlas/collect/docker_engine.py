@@ -14,6 +14,18 @@ Vantages:
   :mod:`netatlas.collect.containers`. Containers that share another's namespace
   (``--network host`` / ``container:X``) get no vantage of their own; the engine's
   inspect still puts them on the map.
+* ``container:<name>`` (channel ``docker-exec``) for each running container whose
+  namespace cannot be read here: every one when the engine runs elsewhere (Windows
+  and macOS, Docker Desktop on Linux, a ``tcp://``/``ssh://`` ``DOCKER_HOST``), and on
+  Linux each one whose process is missing here (``/proc/PID`` gone). They are entered
+  with ``docker exec`` (:mod:`netatlas.collect.docker_exec`), at most ``exec_limit``
+  of them; not for Windows containers (no ``cat``, no ``ip``).
+
+The engine vantage's parent is ``docker-desktop`` on Windows when the engine is
+Docker Desktop's WSL 2 backend (``/info`` says ``OperatingSystem: Docker Desktop``
+and a ``…-microsoft-standard-WSL2`` kernel): the engine runs in that distro, which
+:mod:`netatlas.collect.windows` scans as the ``docker-desktop`` vantage. Otherwise it
+is ``host``.
 
 Evidence is the API's response body byte for byte (``response.content`` of a plain
 ``GET`` on the SDK's HTTP session), with argv ``("api", "GET /path?query")``. The
@@ -45,9 +57,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from netatlas.collect import containers
+from netatlas.collect import containers, docker_exec
 from netatlas.collect.base import Planned, Source
-from netatlas.collect.runner import Result, Runner
+from netatlas.collect.runner import Result, Runner, SubprocessRunner
 from netatlas.model import Failure, Vantage, VantageKind
 
 __all__ = [
@@ -58,6 +70,7 @@ __all__ = [
     "DockerApi",
     "ReplayApi",
     "classify_error",
+    "default_api",
     "plan",
 ]
 
@@ -74,6 +87,8 @@ PRODUCES = (
 PLATFORMS = ("Linux", "Windows", "Darwin")
 ENGINE = "docker-engine"
 """The engine vantage's id."""
+DOCKER_DESKTOP_VANTAGE = "docker-desktop"
+"""The vantage :mod:`netatlas.collect.windows` makes of Docker Desktop's WSL distro."""
 
 DEFAULT_API_TIMEOUT = 5.0
 _DEFAULT_SOCKET = "/var/run/docker.sock"
@@ -233,6 +248,51 @@ class ReplayApi:
 # --------------------------------------------------------------------------- plan
 
 
+def default_api(runner: Runner) -> ApiClient | None:
+    """The engine :func:`plan` asks when it is given none.
+
+    A runner may carry its own (``runner.docker_api``: a :class:`ReplayApi` in a
+    replayed scan). A real :class:`SubprocessRunner` gets the live engine from the
+    environment, when one is installed. Any other runner (a replay without an API)
+    has no engine: a replayed scan never mixes in the live engine of the machine it
+    happens to run on.
+    """
+    given = getattr(runner, "docker_api", None)
+    if given is not None:
+        return given  # type: ignore[no-any-return]
+    if not isinstance(runner, SubprocessRunner):
+        return None
+    real = DockerApi()
+    return real if real.installed() else None
+
+
+def _remote_docker_host() -> bool:
+    host = os.environ.get("DOCKER_HOST", "")
+    return host.startswith(("tcp://", "ssh://", "http://", "https://"))
+
+
+def _info(res: Result) -> dict[str, Any]:
+    if res.failure is not None:
+        return {}
+    try:
+        obj = json.loads(res.stdout)
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _desktop(info: Mapping[str, Any]) -> bool:
+    return str(info.get("OperatingSystem") or "").startswith("Docker Desktop")
+
+
+def _parent(system: str, info: Mapping[str, Any]) -> str:
+    """``docker-desktop`` for Docker Desktop's WSL 2 engine on Windows, else ``host``."""
+    kernel = str(info.get("KernelVersion") or "").casefold()
+    if system == "Windows" and _desktop(info) and "wsl2" in kernel:
+        return DOCKER_DESKTOP_VANTAGE
+    return "host"
+
+
 def _json_list(res: Result) -> tuple[list[Any], Result]:
     """The decoded list body, or ``[]`` with the result turned into a failure."""
     if res.failure is not None:
@@ -260,26 +320,45 @@ def plan(
     *,
     system: str | None = None,
     namespaces: bool | None = None,
+    exec_limit: int | None = None,
 ) -> list[Planned]:
     """The engine vantage and one vantage per reachable running container.
 
     Args:
-        runner: for ``daemon.json`` and the ``/proc`` checks and files.
-        api: the Engine API (default: :class:`DockerApi` from the environment).
+        runner: for ``daemon.json``, the ``/proc`` checks and files, ``docker exec``.
+        api: the Engine API (default: :func:`default_api`).
         system: ``platform.system()`` to plan as.
-        namespaces: read running containers' namespaces (default: on Linux).
+        namespaces: read running containers' namespaces (default: on Linux, when the
+            engine runs on this kernel); containers whose namespace is not here are
+            entered with ``docker exec`` instead.
+        exec_limit: how many containers ``docker exec`` enters at most. Default:
+            :data:`netatlas.collect.docker_exec.MAX_CONTAINERS` when ``api`` is not
+            given (the runner's ``docker`` CLI and the API then reach the same
+            engine: both the live environment's, or both a replay's), and 0 when a
+            caller hands in its own API, which the runner's ``docker`` may not reach.
     """
     system = system or platform.system()
     if api is None:
-        real = DockerApi()
-        if not real.installed():
+        found = default_api(runner)
+        if found is None:
             return []
-        api = real
-    if namespaces is None:
-        namespaces = system == "Linux"
-    engine = Vantage(ENGINE, VantageKind.DOCKER_ENGINE, "Docker Engine", parent="host", channel="docker-api")
+        api = found
+        remote = _remote_docker_host()
+        default_limit = docker_exec.MAX_CONTAINERS
+    else:
+        remote = False
+        default_limit = 0
+    limit = default_limit if exec_limit is None else max(0, exec_limit)
     sources: list[Source] = []
     info = api.get("/info")
+    about = _info(info)
+    if namespaces is None:
+        namespaces = system == "Linux" and not remote and not _desktop(about)
+    if str(about.get("OSType") or "linux") != "linux":
+        limit = 0  # Windows containers: no cat, no ip to run inside
+    engine = Vantage(
+        ENGINE, VantageKind.DOCKER_ENGINE, "Docker Engine", parent=_parent(system, about), channel="docker-api"
+    )
     sources.append(Source(f"{ENGINE}/info", "docker-info", lambda _r: info, fetched=info))
     if system == "Linux":
         sources.append(
@@ -306,6 +385,7 @@ def plan(
                     _inspect(api, f"/networks/{nid}", {"verbose": "true"}),
                 )
             )
+    entered = 0
     conts, conts_res = _json_list(api.get("/containers/json", {"all": "1"}))
     if conts_res.failure is not None:
         sources.append(Source(f"{ENGINE}/containers", "docker-inspect", lambda _r: conts_res, fetched=conts_res))
@@ -321,15 +401,17 @@ def plan(
             continue
         detail = api.get(f"/containers/{cid}/json")
         sources.append(Source(src_id, "docker-inspect", _inspect(api, f"/containers/{cid}/json"), fetched=detail))
-        if namespaces:
-            planned = _container_vantage(runner, name, cid, detail)
-            if planned is not None:
-                out.append(planned)
+        planned = _container_vantage(runner, name, cid, detail, namespaces, entered < limit)
+        if planned is not None:
+            out.append(planned)
+            entered += planned.vantage.channel == "docker-exec"
     return [Planned(engine, sources), *out]
 
 
-def _container_vantage(runner: Runner, name: str, cid: str, detail: Result) -> Planned | None:
-    """The container as a vantage, when its namespace is its own and reachable from here."""
+def _container_vantage(
+    runner: Runner, name: str, cid: str, detail: Result, namespaces: bool, may_exec: bool
+) -> Planned | None:
+    """The container as a vantage: its namespace when reachable here, else ``docker exec``."""
     if detail.failure is not None:
         return None
     try:
@@ -344,8 +426,12 @@ def _container_vantage(runner: Runner, name: str, cid: str, detail: Result) -> P
         return None
     if mode == "host" or mode.startswith("container:"):
         return None  # not a namespace of its own: the host's, or another container's
-    if containers.owns_container(runner, pid, cid) is not None:
-        return None
-    vid = f"container:{name}"
-    vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=ENGINE, channel="netns")
-    return Planned(vantage, containers.container_sources(vid, pid))
+    if namespaces:
+        why = containers.owns_container(runner, pid, cid)
+        if why is None:
+            vid = f"container:{name}"
+            vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=ENGINE, channel="netns")
+            return Planned(vantage, containers.container_sources(vid, pid))
+        if why.code != "not-installed":
+            return None  # pid is some other process here: see the module docstring
+    return docker_exec.vantage(name, cid, ENGINE) if may_exec else None

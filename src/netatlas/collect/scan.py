@@ -26,9 +26,9 @@ __all__ = ["COLLECTORS", "Progress", "scan"]
 Progress = Callable[[str, str, Failure | None], None]
 
 COLLECTORS: dict[str, tuple[str, ...]] = {
-    "Linux": ("linux", "docker_engine"),
-    "Windows": ("windows",),
-    "Darwin": ("macos",),
+    "Linux": ("linux", "docker_engine", "kubectl"),
+    "Windows": ("windows", "docker_engine", "kubectl"),
+    "Darwin": ("macos", "docker_engine", "kubectl"),
 }
 """Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
