@@ -9,8 +9,14 @@ provenance, and marks the one an application gets first.
 Order follows glibc's default ``hosts: files dns`` (and Windows' DNS client, which
 also consults its hosts file before asking a server): the first matching hosts-file
 line wins, later lines for the same name are never seen, and DNS is asked only when the
-hosts file has no line. ``nss`` answers (``getent``) are what the system resolver
-actually returned; they come last because they confirm, rather than decide, the order.
+hosts file has no line. When the vantage's ``/etc/nsswitch.conf`` was read (the atlas'
+``settings["nss_hosts"]``, per vantage id; a named namespace without its own file uses
+its host's), the order of ``files`` and ``dns`` on its ``hosts:`` line decides instead:
+``hosts: dns files`` puts DNS answers first. Only those two are weighed; action items
+(``[NOTFOUND=return]``) and other modules (``mdns4_minimal``, ``resolve``, which reads
+the hosts file itself) are left out, and a source missing from the line goes last.
+``nss`` answers (``getent``) are what the system resolver actually returned; they come
+last because they confirm, rather than decide, the order.
 
 Example:
     >>> from netatlas.model.atlas import Atlas, NameRecord
@@ -31,9 +37,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netatlas.model.atlas import Atlas, NameRecord
+from netatlas.model.evidence import VantageKind
 from netatlas.model.facts import IPAddress, _Model
 
-__all__ = ["Resolution", "normalize", "provenance", "records_for", "resolve", "writer_name"]
+__all__ = ["Resolution", "lookup_order", "normalize", "provenance", "records_for", "resolve", "writer_name"]
 
 _SOURCE_ORDER = {"hosts": 0, "docker-dns": 1, "dns": 1, "nss": 2}
 
@@ -184,6 +191,49 @@ def _nss_provenance(atlas: Atlas, record: NameRecord, records: Iterable[NameReco
     return provenance(record)
 
 
+def lookup_order(atlas: Atlas, vantage: str) -> dict[str, int]:
+    """Rank (0 first) of each answer source on ``vantage``, from its ``nsswitch.conf``.
+
+    Example:
+        >>> from netatlas.model.atlas import Atlas
+        >>> atlas = Atlas("netatlas-atlas/1", (), (), (), settings={"nss_hosts": {"h": ["dns", "files"]}})
+        >>> lookup_order(atlas, "h")["hosts"], lookup_order(atlas, "h")["dns"]
+        (1, 0)
+        >>> lookup_order(atlas, "elsewhere") == _SOURCE_ORDER
+        True
+    """
+    sources = _nss_hosts(atlas, vantage)
+    if sources is None:
+        return dict(_SOURCE_ORDER)
+    words = [s for s in sources if not s.startswith("[")]
+    last = len(words)
+    files = words.index("files") if "files" in words else last
+    dns = words.index("dns") if "dns" in words else last
+    if dns < files:
+        return {"dns": 0, "docker-dns": 0, "hosts": 1, "nss": 2}
+    return dict(_SOURCE_ORDER)
+
+
+def _nss_hosts(atlas: Atlas, vantage: str) -> list[str] | None:
+    """The ``hosts:`` sources of ``vantage``, or of the host a named namespace lives on."""
+    table = atlas.settings.get("nss_hosts")
+    if not isinstance(table, dict):
+        return None
+    kinds = {v.id: v for v in atlas.vantages}
+    seen: set[str] = set()
+    current: str | None = vantage
+    while current is not None and current not in seen:
+        seen.add(current)
+        got = table.get(current)
+        if isinstance(got, list):
+            return [str(s) for s in got]
+        v = kinds.get(current)
+        # ip netns exec bind-mounts /etc/netns/NAME files over /etc: without its own file
+        # a named namespace resolves with its host's nsswitch.conf
+        current = v.parent if v is not None and v.kind is VantageKind.NETNS else None
+    return None
+
+
 def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolution]:
     """Every answer for ``name``, per vantage, in the order a resolver tries them.
 
@@ -201,11 +251,12 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
         wanted = _vantage_ids(atlas, vantage)
         records = [r for r in records if r.vantage in wanted]
     rank = {v.id: i for i, v in enumerate(atlas.vantages)}
+    orders = {vid: lookup_order(atlas, vid) for vid in {r.vantage for r in records}}
     records.sort(
         key=lambda r: (
             rank.get(r.vantage, len(rank)),
             r.vantage,
-            _SOURCE_ORDER.get(r.source, 3),
+            orders[r.vantage].get(r.source, 3),
             r.line if r.line is not None else 0,
         )
     )

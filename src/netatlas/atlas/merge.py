@@ -6,11 +6,13 @@ Steps, each a small function:
    same address) are one node, e.g. every WSL 2 distro lives in one VM.
 2. :func:`_engine_nodes`: containers an engine reports but that were not scanned
    as vantages still become nodes; default gateways not held by any node become
-   routers.
+   routers, with the MAC the host's neighbour table (``ip neigh``) holds for them.
 3. :func:`_networks`: every address's connected network, every engine subnet and
    every loopback alias in a hosts file becomes a network, classified by
    :mod:`netatlas.atlas.classify` from knowledge data.
-4. names, forwards and listeners are collected per vantage with their provenance.
+4. names, forwards and listeners are collected per vantage with their provenance;
+   each vantage's ``hosts:`` lookup order (``nsswitch.conf``) goes to
+   ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`.
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                         interfaces=(
                             Interface(
                                 name="lan",
+                                mac=_gateway_mac(obs, n, r.gateway, r.interface),
                                 addresses=(_addr(r.gateway, _onlink_prefix(n, r.gateway)),),
                             ),
                         ),
@@ -231,10 +234,26 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                             id=f"node:router:{gw}",
                             kind="router",
                             name=known_address(gw) or f"router {gw}",
-                            interfaces=(Interface(name="lan", addresses=(_addr(gw, _iface_prefix(iface, gw)),)),),
+                            interfaces=(
+                                Interface(
+                                    name="lan",
+                                    mac=_gateway_mac(obs, n, gw, iface.name),
+                                    addresses=(_addr(gw, _iface_prefix(iface, gw)),),
+                                ),
+                            ),
                             reason=f"default gateway of {n.name} ({iface.name})",
                         )
                     )
+
+
+def _gateway_mac(obs: dict[str, Observation], node: Node, gw: IPAddress, interface: str | None) -> str | None:
+    """The gateway's MAC from the neighbour table of one of ``node``'s vantages, if there."""
+    for vid in node.vantages:
+        o = obs.get(vid)
+        found = o.neighbour_mac(gw, interface) if o is not None else None
+        if found is not None and found != "00:00:00:00:00:00":
+            return found
+    return None
 
 
 def _addr(address: IPAddress, prefixlen: int | None) -> Address:
@@ -420,6 +439,11 @@ def _listeners(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Lis
     return out
 
 
+_PER_VANTAGE = frozenset({"nss", "nss_hosts"})
+"""Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
+per vantage id rather than taken from whichever vantage came first."""
+
+
 def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     """The atlas of a bundle: merged nodes, classified networks, names, forwards, findings.
 
@@ -429,9 +453,16 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     nodes, node_of = _nodes(obs)
     _engine_nodes(obs, nodes, node_of)
     settings: dict[str, object] = {}
-    for o in obs.values():
+    nss_hosts: dict[str, object] = {}
+    for vid, o in obs.items():
         for k, v in o.settings.items():
+            if k in _PER_VANTAGE:
+                continue
             settings.setdefault(k, v)
+        if isinstance(o.settings.get("nss_hosts"), list):
+            nss_hosts[vid] = o.settings["nss_hosts"]
+    if nss_hosts:
+        settings["nss_hosts"] = nss_hosts
     atlas = Atlas(
         schema=ATLAS_SCHEMA,
         vantages=bundle.vantages,

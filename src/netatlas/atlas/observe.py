@@ -22,12 +22,14 @@ from netatlas.model import (
     Hop,
     HostEntry,
     Interface,
+    IPAddress,
     Listener,
     NameAnswer,
     Route,
     Vantage,
 )
 from netatlas.model.atlas import Problem
+from netatlas.model.facts import Neighbour
 
 __all__ = ["Observation", "observe"]
 
@@ -48,6 +50,8 @@ class Observation:
     networks: list[tuple[EngineNetwork, Evidence]] = field(default_factory=list)
     containers: list[tuple[Container, Evidence]] = field(default_factory=list)
     hops: list[tuple[Hop, Evidence]] = field(default_factory=list)
+    neighbours: list[tuple[Neighbour, Evidence]] = field(default_factory=list)
+    """The vantage's ARP/NDP table: which MAC answers at which address (the gateway's)."""
     settings: dict[str, object] = field(default_factory=dict)
     kinds: set[str] = field(default_factory=set)
 
@@ -70,8 +74,16 @@ class Observation:
         self.networks.extend((n, ev) for n in facts.networks)
         self.containers.extend((c, ev) for c in facts.containers)
         self.hops.extend((h, ev) for h in facts.hops)
+        self.neighbours.extend((nb, ev) for nb in facts.neighbours)
         for key, value in facts.settings.items():
             self.settings.setdefault(key, value)
+
+    def neighbour_mac(self, address: IPAddress, interface: str | None = None) -> str | None:
+        """The MAC this vantage's neighbour table holds for ``address`` (on ``interface``), if any."""
+        for nb, _ev in self.neighbours:
+            if nb.address == address and nb.mac and (interface is None or nb.interface in (None, interface)):
+                return nb.mac
+        return None
 
     def completed_interfaces(self) -> tuple[Interface, ...]:
         """Interfaces with cut-out IPv4 addresses filled from connected routes.

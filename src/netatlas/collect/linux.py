@@ -1,10 +1,12 @@
 """Linux host and its named network namespaces as vantages.
 
-Produces, per vantage: ``ip-addr-json`` and ``ip-route-json`` (netlink, in-process),
-``hosts`` and ``resolv-conf`` (``/etc`` for the host; ``/etc/netns/NAME`` for a
-namespace, which ``ip netns exec`` bind-mounts over ``/etc``), and for the host
-also systemd-resolved's upstream ``resolv.conf``, listeners (``ss -ltnup``) and the
-system resolver's answers for the names that matter (``getent hosts``).
+Produces, per vantage: ``ip-addr-json``, ``ip-route-json`` and ``ip-neigh-json`` (the
+ARP/NDP neighbour table; netlink, in-process, one socket for all three), ``hosts``,
+``resolv-conf`` and ``nsswitch-conf`` (``/etc`` for the host; ``/etc/netns/NAME`` for
+a namespace, which ``ip netns exec`` bind-mounts over ``/etc``; a namespace without
+its own ``nsswitch.conf`` uses the host's), and for the host also systemd-resolved's
+upstream ``resolv.conf``, listeners (``ss -ltnup``) and the system resolver's answers
+for the names that matter (``getent hosts``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from netatlas.model import Vantage, VantageKind
 
 __all__ = ["PLATFORMS", "PRODUCES", "SPECIAL_NAMES", "host_sources", "netns_sources", "plan"]
 
-PRODUCES = ("ip-addr-json", "ip-route-json", "hosts", "resolv-conf", "ss-listen", "getent-hosts")
+PRODUCES = (
+    "ip-addr-json",
+    "ip-route-json",
+    "ip-neigh-json",
+    "hosts",
+    "resolv-conf",
+    "nsswitch-conf",
+    "ss-listen",
+    "getent-hosts",
+)
 PLATFORMS = ("Linux",)
 SPECIAL_NAMES = (
     "localhost",
@@ -32,15 +43,16 @@ shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file 
 
 
 def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
-    cache: dict[str, tuple[Result, Result]] = {}
+    cache: dict[str, tuple[Result, Result, Result]] = {}
 
-    def both(_r: Runner) -> tuple[Result, Result]:
+    def tables(_r: Runner) -> tuple[Result, Result, Result]:
         if "d" not in cache:
-            cache["d"] = netlink.dump(ns)
+            cache["d"] = netlink.dump_all(ns)
         return cache["d"]
 
-    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
-    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
+    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: tables(r)[0], local=True)
+    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: tables(r)[1], local=True)
+    yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", lambda r: tables(r)[2], local=True)
 
 
 def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
@@ -60,6 +72,13 @@ def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
         *_netlink("host", None),
         Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts"), local=True),
         Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf"), local=True),
+        Source(
+            "host/nsswitch-conf",
+            "nsswitch-conf",
+            lambda r: r.read("/etc/nsswitch.conf"),
+            optional=True,
+            local=True,
+        ),
         Source(
             "host/resolv-conf-upstream",
             "resolv-conf",
@@ -85,7 +104,7 @@ def _env_and_dns_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
 
 
 def netns_sources(name: str) -> list[Source]:
-    """A named namespace's sources: netlink inside it, and its ``/etc/netns`` files."""
+    """A named namespace's sources: netlink inside it (links, routes, neighbours), and its ``/etc/netns`` files."""
     prefix = f"netns:{name}"
     return [
         *_netlink(prefix, name),
@@ -94,6 +113,13 @@ def netns_sources(name: str) -> list[Source]:
             f"{prefix}/resolv-conf",
             "resolv-conf",
             lambda r: r.read(f"/etc/netns/{name}/resolv.conf"),
+            optional=True,
+            local=True,
+        ),
+        Source(
+            f"{prefix}/nsswitch-conf",
+            "nsswitch-conf",
+            lambda r: r.read(f"/etc/netns/{name}/nsswitch.conf"),
             optional=True,
             local=True,
         ),

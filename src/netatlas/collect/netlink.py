@@ -1,4 +1,4 @@
-"""Read links, addresses and routes in-process over netlink.
+"""Read links, addresses, routes and neighbours in-process over netlink.
 
 No process is spawned, for the host or for any named network namespace, which is
 what makes a scan of hundreds of namespaces take well under a second. The dump is
@@ -6,7 +6,10 @@ kept as evidence in the same JSON shape ``ip -j address`` / ``ip -j route show t
 all`` print, so the ``ip-addr-json`` and ``ip-route-json`` parsers read both alike
 and a bundle stays readable on any platform.
 
-The dump is three ``NLM_F_DUMP`` requests on one ``AF_NETLINK`` socket
+The neighbour table (ARP and NDP, ``RTM_GETNEIGH``, :func:`dump_all`) is kept in the
+shape ``ip -j neigh`` prints, for the ``ip-neigh-json`` parser.
+
+The dump is three (four with neighbours) ``NLM_F_DUMP`` requests on one ``AF_NETLINK`` socket
 (:class:`_Rtnl`), encoded and decoded with pyroute2's rtnetlink message classes. The
 socket itself is ours, not pyroute2's ``IPRoute(netns=...)``: pyroute2 0.9 opens a
 namespace's socket from a forked child (~100 ms each, and a fork from the scan's
@@ -34,7 +37,7 @@ from typing import Any
 from netatlas.collect.runner import Result
 from netatlas.model import Failure
 
-__all__ = ["NETNS_DIR", "dump", "named_namespaces", "netlink_socket", "read_netns"]
+__all__ = ["NETNS_DIR", "dump", "dump_all", "named_namespaces", "netlink_socket", "read_netns", "read_netns_all"]
 
 NETNS_DIR = "/run/netns"
 
@@ -177,6 +180,49 @@ def _routes(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
     return out
 
 
+_NUD = [
+    (0x01, "INCOMPLETE"),
+    (0x02, "REACHABLE"),
+    (0x04, "STALE"),
+    (0x08, "DELAY"),
+    (0x10, "PROBE"),
+    (0x20, "FAILED"),
+    (0x40, "NOARP"),
+    (0x80, "PERMANENT"),
+]
+_NUD_NOARP = 0x40
+_NTF_PROXY, _NTF_EXT_LEARNED, _NTF_ROUTER = 0x08, 0x10, 0x80
+
+
+def _neighbours(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
+    """The ARP/NDP table as ``ip -j neigh`` prints it.
+
+    As ``ip neigh show`` does by default, entries in state ``NOARP`` (multicast and
+    broadcast mappings the kernel makes itself) and entries with no state at all are
+    left out, unless they are proxy or externally learned entries.
+    """
+    out = []
+    for msg in ipr.get_neighbours():
+        if msg["family"] not in (2, 10):
+            continue
+        state, flags = msg["state"], msg["flags"]
+        if not state & 0xFF & ~_NUD_NOARP and not flags & (_NTF_PROXY | _NTF_EXT_LEARNED):
+            continue
+        entry: dict[str, Any] = {"dst": msg.get_attr("NDA_DST")}
+        if msg["ifindex"] in names:
+            entry["dev"] = names[msg["ifindex"]]
+        lladdr = msg.get_attr("NDA_LLADDR")
+        if lladdr:
+            entry["lladdr"] = lladdr
+        if flags & _NTF_ROUTER:
+            entry["router"] = None  # ip prints the flag as a JSON null
+        if flags & _NTF_PROXY:
+            entry["proxy"] = None
+        entry["state"] = [name for bit, name in _NUD if state & bit]
+        out.append(entry)
+    return out
+
+
 # --- rtnetlink on a socket of our own, messages by pyroute2 ----------------------
 
 _CLONE_NEWNET = 0x40000000
@@ -185,13 +231,13 @@ _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 
 
 class _Rtnl:
-    """A blocking rtnetlink socket with the three dumps a scan needs.
+    """A blocking rtnetlink socket with the dumps a scan needs.
 
     Requests are built and replies decoded by pyroute2's message classes
-    (``ifinfmsg``, ``ifaddrmsg``, ``rtmsg``, ``MarshalRtnl``); only the socket is
+    (``ifinfmsg``, ``ifaddrmsg``, ``rtmsg``, ``ndmsg``, ``MarshalRtnl``); only the socket is
     ours, so it can be opened inside a namespace without pyroute2's fork. The
-    messages are pyroute2's own, so :func:`_links_and_addrs` and :func:`_routes`
-    read them exactly as they read an ``IPRoute``'s.
+    messages are pyroute2's own, so :func:`_links_and_addrs`, :func:`_routes` and
+    :func:`_neighbours` read them exactly as they read an ``IPRoute``'s.
     """
 
     def __init__(self, sock: socket.socket, timeout: float = 10.0) -> None:
@@ -255,6 +301,12 @@ class _Rtnl:
         if table is None:
             return msgs
         return [m for m in msgs if (m.get_attr("RTA_TABLE") or m["table"]) == table]
+
+    def get_neighbours(self) -> list[Any]:
+        from pyroute2.netlink.rtnl import RTM_GETNEIGH
+        from pyroute2.netlink.rtnl.ndmsg import ndmsg
+
+        return self._dump(ndmsg, RTM_GETNEIGH)
 
 
 def _setns(fd: int) -> None:
@@ -320,6 +372,29 @@ def read_netns(netns_path: str | None = None) -> tuple[list[dict[str, Any]], lis
     return links, routes, t1 - t0
 
 
+Table = list[dict[str, Any]]
+
+
+def read_netns_all(netns_path: str | None = None) -> tuple[Table, Table, Table, tuple[float, float, float]]:
+    """(links with addresses, routes, neighbours, seconds each took) of one namespace.
+
+    The same socket (opened once, inside the namespace) answers all four dumps.
+
+    Raises:
+        OSError: no netlink here, no such namespace, not permitted.
+        ValueError: a malformed reply.
+    """
+    t0 = time.monotonic()
+    with _Rtnl(netlink_socket(netns_path)) as rtnl:
+        links = _links_and_addrs(rtnl)
+        t1 = time.monotonic()
+        names = {link["ifindex"]: link["ifname"] for link in links}
+        routes = _routes(rtnl, names)
+        t2 = time.monotonic()
+        neighbours = _neighbours(rtnl, names)
+    return links, routes, neighbours, (t1 - t0, t2 - t1, time.monotonic() - t2)
+
+
 def dump(netns: str | None = None) -> tuple[Result, Result]:
     """``ip -j address``- and ``ip -j route show table all``-shaped dumps.
 
@@ -330,32 +405,57 @@ def dump(netns: str | None = None) -> tuple[Result, Result]:
         Two results (addresses, routes); a failure (no netlink on this platform, no
         such namespace, permission denied) is recorded in them, never raised.
     """
+    got = _dump(netns, neighbours=False)
+    return got[0], got[1]
+
+
+def dump_all(netns: str | None = None) -> tuple[Result, Result, Result]:
+    """:func:`dump` plus the neighbour table (``ip -j neigh``-shaped), on one socket.
+
+    Returns:
+        Three results (addresses, routes, neighbours); failures are recorded in
+        them, never raised.
+    """
+    a, r, n = _dump(netns, neighbours=True)
+    return a, r, n
+
+
+def _dump(netns: str | None, *, neighbours: bool) -> list[Result]:
     where = ["netns", netns] if netns else []
-    argv_a = ("netlink", *where, "RTM_GETLINK+RTM_GETADDR")
-    argv_r = ("netlink", *where, "RTM_GETROUTE", "table", "all")
-    started, t0 = datetime.now(timezone.utc), time.monotonic()
+    argvs = [
+        ("netlink", *where, "RTM_GETLINK+RTM_GETADDR"),
+        ("netlink", *where, "RTM_GETROUTE", "table", "all"),
+        ("netlink", *where, "RTM_GETNEIGH"),
+    ][: 3 if neighbours else 2]
+    started = datetime.now(timezone.utc)
+
+    def failed(code: str, msg: str) -> list[Result]:
+        return [Result(argv, started=started, failure=Failure(code, msg)) for argv in argvs]
+
     if netns and not _netns_exists(netns):
         # a missing name is news, not an error (and a scan never creates one)
-        fail = Failure("not-installed", f"no network namespace {netns!r}")
-        return Result(argv_a, started=started, failure=fail), Result(argv_r, started=started, failure=fail)
+        return failed("not-installed", f"no network namespace {netns!r}")
     try:
         import pyroute2.netlink.rtnl.marshal  # noqa: F401 - Linux-only dependency
     except ImportError:
-        fail = Failure("unsupported", "pyroute2 is not available on this platform")
-        return Result(argv_a, started=started, failure=fail), Result(argv_r, started=started, failure=fail)
+        return failed("unsupported", "pyroute2 is not available on this platform")
     if not hasattr(socket, "AF_NETLINK"):
-        fail = Failure("unsupported", "netlink is not available on this platform")
-        return Result(argv_a, started=started, failure=fail), Result(argv_r, started=started, failure=fail)
+        return failed("unsupported", "netlink is not available on this platform")
+    path = f"{NETNS_DIR}/{netns}" if netns else None
+    where_msg = f"netlink{' in netns ' + netns if netns else ''}"
     try:
-        links, routes, first = read_netns(f"{NETNS_DIR}/{netns}" if netns else None)
-        t1 = t0 + first
+        if neighbours:
+            links, routes, neigh, took = read_netns_all(path)
+            tables, times = [links, routes, neigh], list(took)
+        else:
+            t0 = time.monotonic()
+            links, routes, first = read_netns(path)
+            tables, times = [links, routes], [first, time.monotonic() - t0 - first]
     except PermissionError as exc:
-        fail = Failure("permission-denied", f"netlink{' in netns ' + netns if netns else ''}: {exc}")
-        return Result(argv_a, started=started, failure=fail), Result(argv_r, started=started, failure=fail)
+        return failed("permission-denied", f"{where_msg}: {exc}")
     except (OSError, ValueError) as exc:
-        fail = Failure("error", f"netlink{' in netns ' + netns if netns else ''}: {exc}")
-        return Result(argv_a, started=started, failure=fail), Result(argv_r, started=started, failure=fail)
-    t2 = time.monotonic()
-    a = Result(argv_a, json.dumps(links).encode(), exit_code=None, duration_s=t1 - t0, started=started)
-    r = Result(argv_r, json.dumps(routes).encode(), exit_code=None, duration_s=t2 - t1, started=started)
-    return a, r
+        return failed("error", f"{where_msg}: {exc}")
+    return [
+        Result(argv, json.dumps(table).encode(), exit_code=None, duration_s=took_s, started=started)
+        for argv, table, took_s in zip(argvs, tables, times, strict=True)
+    ]

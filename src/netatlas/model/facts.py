@@ -44,6 +44,7 @@ __all__ = [
     "Listener",
     "Member",
     "NameAnswer",
+    "Neighbour",
     "PublishedPort",
     "Route",
     "Warning",
@@ -207,6 +208,24 @@ class Listener(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class Neighbour(_Model):
+    """An entry of the neighbour table (ARP for IPv4, NDP for IPv6): who answers at an address.
+
+    ``mac`` is ``None`` while the kernel has no link-layer address (``FAILED``,
+    ``INCOMPLETE``). ``router`` is the ``NTF_ROUTER`` flag (IPv6 neighbours that sent
+    router advertisements, or ``ip neigh add ... router``).
+    """
+
+    address: IPAddress
+    mac: str | None = None
+    interface: str | None = None
+    state: str | None = None
+    """``REACHABLE``, ``STALE``, ``DELAY``, ``PROBE``, ``FAILED``, ``INCOMPLETE``,
+    ``NOARP``, ``PERMANENT`` as ``ip`` prints them (several joined with ``,``)."""
+    router: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Member(_Model):
     """An endpoint on an engine network."""
 
@@ -329,6 +348,7 @@ class Facts(_Model):
     distros: tuple[Distro, ...] = ()
     hops: tuple[Hop, ...] = ()
     listeners: tuple[Listener, ...] = ()
+    neighbours: tuple[Neighbour, ...] = ()
     warnings: tuple[Warning, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     settings: Mapping[str, JSON] = field(default_factory=dict)

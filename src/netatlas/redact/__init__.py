@@ -305,6 +305,9 @@ def _facts_values(facts: Facts, ctx: Context) -> None:
     for m in members:
         if (mac := _mac_int(m.mac)) is not None:
             ctx.macs.add(mac)
+    for nb in facts.neighbours:  # other devices' MACs, from the neighbour table
+        if (mac := _mac_int(nb.mac)) is not None:
+            ctx.macs.add(mac)
     for addr in list(ctx.addresses):
         if isinstance(addr, ipaddress.IPv6Address) and (mac := eui64_mac(addr)) is not None:
             ctx.macs.add(mac)

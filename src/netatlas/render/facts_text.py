@@ -72,6 +72,9 @@ def lines(facts: Facts) -> Iterator[str]:
     for li in facts.listeners:
         who = f" {li.process}" if li.process else ""
         yield f"listen {li.protocol} {li.address or '*'}:{li.port}{who}"
+    for nb in facts.neighbours:
+        router = " router" if nb.router else ""
+        yield f"neigh {nb.address} {nb.mac or '-'} dev {nb.interface or '?'} {nb.state or '?'}{router}"
     for key, value in facts.settings.items():
         yield f"setting {key} = {value}"
     for w in facts.warnings:
