@@ -11,6 +11,7 @@ for the names that matter (``getent hosts``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -43,16 +44,26 @@ shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file 
 
 
 def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
-    cache: dict[str, tuple[Result, Result, Result]] = {}
+    """Addresses and routes from one dump; neighbours asked only when wanted.
 
-    def tables(_r: Runner) -> tuple[Result, Result, Result]:
+    The neighbour dump needs the interface names, which the address dump already has,
+    so a scan limited with ``--only`` to addresses and routes asks nothing more.
+    """
+    cache: dict[str, tuple[Result, Result]] = {}
+
+    def both(_r: Runner) -> tuple[Result, Result]:
         if "d" not in cache:
-            cache["d"] = netlink.dump_all(ns)
+            cache["d"] = netlink.dump(ns)
         return cache["d"]
 
-    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: tables(r)[0], local=True)
-    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: tables(r)[1], local=True)
-    yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", lambda r: tables(r)[2], local=True)
+    def neighbours(r: Runner) -> Result:
+        addrs = both(r)[0]
+        links = json.loads(addrs.stdout) if addrs.failure is None else []
+        return netlink.dump_neighbours(ns, {link["ifindex"]: link["ifname"] for link in links})
+
+    yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
+    yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
+    yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", neighbours, local=True)
 
 
 def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:

@@ -420,6 +420,42 @@ def dump_all(netns: str | None = None) -> tuple[Result, Result, Result]:
     return a, r, n
 
 
+def _precheck(netns: str | None) -> Failure | None:
+    """Why netlink cannot be asked here, before anything is opened (or None)."""
+    if netns and not _netns_exists(netns):
+        # a missing name is news, not an error (and a scan never creates one)
+        return Failure("not-installed", f"no network namespace {netns!r}")
+    try:
+        import pyroute2.netlink.rtnl.marshal  # noqa: F401 - Linux-only dependency
+    except ImportError:
+        return Failure("unsupported", "pyroute2 is not available on this platform")
+    if not hasattr(socket, "AF_NETLINK"):
+        return Failure("unsupported", "netlink is not available on this platform")
+    return None
+
+
+def dump_neighbours(netns: str | None, names: dict[int, str]) -> Result:
+    """The neighbour table alone (``ip -j neigh``-shaped), for when the links are known.
+
+    Args:
+        netns: a name under ``/run/netns``, or ``None`` for this process's namespace.
+        names: ifindex → interface name, from an address dump of the same namespace.
+    """
+    argv = ("netlink", *(["netns", netns] if netns else []), "RTM_GETNEIGH")
+    started, t0 = datetime.now(timezone.utc), time.monotonic()
+    why = _precheck(netns)
+    if why is not None:
+        return Result(argv, started=started, failure=why)
+    try:
+        with _Rtnl(netlink_socket(f"{NETNS_DIR}/{netns}" if netns else None)) as rtnl:
+            table = _neighbours(rtnl, names)
+    except PermissionError as exc:
+        return Result(argv, started=started, failure=Failure("permission-denied", f"netlink: {exc}"))
+    except (OSError, ValueError) as exc:
+        return Result(argv, started=started, failure=Failure("error", f"netlink: {exc}"))
+    return Result(argv, json.dumps(table).encode(), duration_s=time.monotonic() - t0, started=started)
+
+
 def _dump(netns: str | None, *, neighbours: bool) -> list[Result]:
     where = ["netns", netns] if netns else []
     argvs = [
@@ -432,15 +468,9 @@ def _dump(netns: str | None, *, neighbours: bool) -> list[Result]:
     def failed(code: str, msg: str) -> list[Result]:
         return [Result(argv, started=started, failure=Failure(code, msg)) for argv in argvs]
 
-    if netns and not _netns_exists(netns):
-        # a missing name is news, not an error (and a scan never creates one)
-        return failed("not-installed", f"no network namespace {netns!r}")
-    try:
-        import pyroute2.netlink.rtnl.marshal  # noqa: F401 - Linux-only dependency
-    except ImportError:
-        return failed("unsupported", "pyroute2 is not available on this platform")
-    if not hasattr(socket, "AF_NETLINK"):
-        return failed("unsupported", "netlink is not available on this platform")
+    why = _precheck(netns)
+    if why is not None:
+        return failed(why.code, why.message)
     path = f"{NETNS_DIR}/{netns}" if netns else None
     where_msg = f"netlink{' in netns ' + netns if netns else ''}"
     try:
