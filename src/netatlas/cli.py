@@ -53,8 +53,8 @@ def _root(
 
 @app.command()
 def parse(
-    kind: Annotated[str, typer.Argument(help="Parser kind, or 'auto' to recognise the format.")],
-    file: Annotated[str, typer.Argument(help="Input file, or '-' for standard input.")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="Parser kind, or 'auto' to recognise the format.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Input file, or '-' for standard input.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Print the facts of one file (ipconfig, ip addr, hosts, route print ...)."""
@@ -253,8 +253,10 @@ def _atlas(bundle: str | None, *, analyze: bool = True) -> Any:
 
 @app.command()
 def why(
-    src: Annotated[str, typer.Argument(help="From: a vantage or node name, an address, or 'lan'.")],
-    dst: Annotated[str, typer.Argument(help="To: a vantage, node, address or name, with an optional :PORT.")],
+    src: Annotated[str, typer.Argument(metavar="SRC", help="From: a vantage or node name, an address, or 'lan'.")],
+    dst: Annotated[
+        str, typer.Argument(metavar="DST[:PORT]", help="To: a vantage, node, address or name, with an optional :PORT.")
+    ],
     bundle: BundleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -306,7 +308,7 @@ def _port(text: str) -> int:
 
 @app.command()
 def resolve(
-    name: Annotated[str, typer.Argument(help="The name to look up, e.g. host.docker.internal.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The name to look up, e.g. host.docker.internal.")],
     from_: Annotated[str | None, typer.Option("--from", help="Only this vantage (id or name).")] = None,
     bundle: BundleOpt = None,
     as_json: JsonOpt = False,
@@ -378,7 +380,7 @@ def plan(
 
 @app.command()
 def redact(
-    bundle: Annotated[str, typer.Argument(help="The bundle to redact (folder or .zip).")],
+    bundle: Annotated[str, typer.Argument(metavar="BUNDLE", help="The bundle to redact (folder or .zip).")],
     output: Annotated[str, typer.Option("-o", "--output", help="Where to write the redacted bundle.")],
     key_file: KeyFileOpt = None,
     as_json: JsonOpt = False,
@@ -446,8 +448,8 @@ def _load_any(ref: str) -> Any:
 
 @app.command()
 def diff(
-    a: Annotated[str, typer.Argument(help="Older scan: bundle path, or history id / 'prev'.")],
-    b: Annotated[str, typer.Argument(help="Newer scan: bundle path, or history id / 'last'.")],
+    a: Annotated[str, typer.Argument(metavar="A", help="Older scan: bundle path, or history id / 'prev'.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Newer scan: bundle path, or history id / 'last'.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show what changed between two scans: networks, routes, names, findings."""
@@ -481,7 +483,9 @@ app.add_typer(lab_app, name="lab")
 
 @lab_app.command("up")
 def lab_up(
-    topology: Annotated[str, typer.Argument(help="A shipped lab name (z820, vpn-overlap) or a topology .yaml.")],
+    topology: Annotated[
+        str, typer.Argument(metavar="NAME|FILE", help="A shipped lab name (z820, vpn-overlap) or a topology .yaml.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Build the lab (idempotent; needs root). A failed start leaves nothing behind."""
@@ -498,7 +502,7 @@ def lab_up(
 
 @lab_app.command("down")
 def lab_down(
-    name: Annotated[str, typer.Argument(help="The lab to tear down.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The lab to tear down.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Tear the lab down: processes, namespaces, nftables, /etc/netns entries, state."""
