@@ -48,3 +48,17 @@ def test_one_word_dns_suffix_does_not_survive(tmp_path: Path) -> None:
     )
     out = redact_bundle(b, b"k" * 32)
     assert b"acmecorp" not in out.evidence[0].data and b"DESK7" not in out.evidence[0].data
+
+
+def test_ipv4_mapped_ipv6_is_rewritten_whole() -> None:
+    from netatlas.bundle import Bundle
+    from netatlas.model import Evidence, Vantage, VantageKind
+    from netatlas.redact import redact_bundle
+
+    text = b"tcp LISTEN 0 50 [::ffff:10.20.30.40]:8080 *:*\n::ffff:10.20.30.41 host-b\n"
+    b = Bundle(
+        vantages=(Vantage("host", VantageKind.LINUX_HOST, "h"),),
+        evidence=(Evidence("host/x", "host", "hosts", ("read", "/x"), text),),
+    )
+    out = redact_bundle(b, b"k" * 32).evidence[0].data
+    assert b"20.30.40" not in out and b"20.30.41" not in out, out
