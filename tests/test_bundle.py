@@ -148,3 +148,21 @@ def test_hostile_manifest_only_raises_bundle_error(tmp_path_factory: pytest.Temp
     (d / "manifest.json").write_text(json.dumps(manifest))
     with contextlib.suppress(BundleError):
         read_bundle(d)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(evidence=None), "'evidence' is not a list"),
+        (lambda m: m["evidence"][0].update(file=None), "'file' is not a path"),
+        (lambda m: m["vantages"].append(m["vantages"][0]), "duplicate vantage ids"),
+        (lambda m: m["evidence"][1].update(id=m["evidence"][0]["id"]), "duplicate evidence ids"),
+    ],
+)
+def test_malformed_manifests_are_bundle_errors(tmp_path: Path, change: object, message: str) -> None:
+    out = write_bundle(sample(), tmp_path / "b")
+    m = json.loads((out / "manifest.json").read_text())
+    change(m)  # type: ignore[operator]
+    (out / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(BundleError, match=message):
+        read_bundle(out)

@@ -72,3 +72,25 @@ def test_map_findings_include_the_documented_problems(capsys: pytest.CaptureFixt
     out = run_json(capsys, "map")
     codes = {f["code"] for f in out["findings"]}
     assert {"stale-name", "stale-forward", "name-divergence", "unreachable-service"} <= codes
+
+
+def test_why_to_a_node_that_relays_the_port_is_arrival(capsys: pytest.CaptureFixture[str]) -> None:
+    """`Z820:8080` is reached when Z820 relays its published 8080 to the web container."""
+    for dst in ("Z820:8080", "host:8080", "Z820:3000"):
+        out = run_json(capsys, "why", "lan", dst)
+        assert out["reachable"] is True, (dst, out["reason"])
+        assert any(h["action"] == "forward" and h["node"] == "node:host" for h in out["hops"])
+
+
+def test_resolve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["resolve", "x", "--from", "nosuch"], ["resolve", ""]):
+        with pytest.raises(SystemExit) as exc:
+            main([*args, "--bundle", Z820])
+        assert exc.value.code == 2
+    capsys.readouterr()
+
+
+def test_resolve_single_label_includes_search_domain_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "resolve", "z820")
+    host = [a for a in out["answers"] if a["vantage"] == "host"]
+    assert host and host[0]["addresses"] == ["192.168.1.20"] and host[0]["source"] == "dns"

@@ -95,3 +95,25 @@ def test_usage_errors_exit_2_with_usage(args: tuple[str, ...], pattern: str) -> 
     err = r.stderr.decode()
     assert r.returncode == 2, err
     assert re.search(pattern, err) and "Traceback" not in err and "internal error" not in err
+
+
+def test_scan_only_must_name_known_kinds() -> None:
+    for value, pattern in (("", "at least one evidence kind"), ("bogus-kind", "unknown kind")):
+        r = run("scan", "--only", value, "-o", "/tmp/netatlas-test-never-written.zip")
+        assert r.returncode == 2 and pattern in r.stderr.decode()
+    assert not Path("/tmp/netatlas-test-never-written.zip").exists()
+
+
+def test_port_must_be_ascii_digits() -> None:
+    r = run("why", "lan", "db:²", "--bundle", str(Path(__file__).resolve().parents[1] / "examples" / "z820"))
+    assert r.returncode == 2 and "not a TCP port" in r.stderr.decode()
+
+
+def test_reserve_file_that_is_not_text(tmp_path: Path) -> None:
+    f = tmp_path / "bin.dat"
+    f.write_bytes(bytes(range(128, 256)) * 4)
+    r = run(
+        "plan", "--reserve-file", str(f), "--bundle", str(Path(__file__).resolve().parents[1] / "examples" / "z820")
+    )
+    err = r.stderr.decode()
+    assert r.returncode == 1 and err.startswith(f"error: {f}:1: not UTF-8") and "Traceback" not in err

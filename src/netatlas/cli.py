@@ -99,10 +99,29 @@ def _progress_printer() -> Any:
     return show
 
 
+def _only_kinds(only: str | None) -> list[str] | None:
+    """``--only a,b`` as a list of known evidence kinds (None: everything).
+
+    An empty list or an unknown kind is a usage error: a scan that silently collects
+    everything (or nothing) is not what was asked for.
+    """
+    if only is None:
+        return None
+    from netatlas.parsers import kinds as known
+
+    wanted = [k.strip() for k in only.split(",") if k.strip()]
+    if not wanted:
+        raise UsageFailure("--only needs at least one evidence kind, e.g. --only ip-addr-json,hosts")
+    unknown = [k for k in wanted if k not in known()]
+    if unknown:
+        raise UsageFailure(f"--only: unknown kind(s) {', '.join(unknown)}; known: {', '.join(known())}")
+    return wanted
+
+
 def _collect(only: str | None, timeout: float, lab: str | None = None) -> Any:
     from netatlas.collect.scan import scan as run_scan
 
-    kinds = [k.strip() for k in only.split(",")] if only else None
+    kinds = _only_kinds(only)
     return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab)
 
 
@@ -301,7 +320,7 @@ def _split_port(dst: str) -> tuple[str, int | None]:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise UsageFailure(f"not a TCP port: {text!r}")
     return int(text)
 
@@ -316,7 +335,15 @@ def resolve(
     """What NAME resolves to from every vantage, and who wrote each answer."""
     from netatlas.names import resolve as run_resolve
 
-    answers = run_resolve(_atlas(bundle, analyze=False), name, from_)
+    if not name.strip(". "):
+        raise UsageFailure("resolve needs a name, e.g. host.docker.internal")
+    atlas = _atlas(bundle, analyze=False)
+    if from_ is not None:
+        places = {x for v in atlas.vantages for x in (v.id, v.name)} | {x for n in atlas.nodes for x in (n.id, n.name)}
+        if from_ not in places:
+            known = ", ".join(v.id for v in atlas.vantages)
+            raise UsageFailure(f"--from {from_!r}: no such vantage or node; vantages: {known}")
+    answers = run_resolve(atlas, name, from_)
     if as_json:
         _emit_json({"name": name, "answers": [a.to_dict() for a in answers]})
         return
@@ -358,7 +385,14 @@ def plan(
         path = Path(reserve_file)
         if not path.is_file():
             raise UsageFailure(f"{reserve_file}: no such file")
-        kept += parse_reserve_file(path.read_text(encoding="utf-8"), source=reserve_file)
+        from netatlas.errors import ParseError
+        from netatlas.parsers._base import decode
+
+        try:
+            text = decode(path.read_bytes())
+        except ParseError as exc:
+            raise exc.with_source(reserve_file) from None
+        kept += parse_reserve_file(text, source=reserve_file)
     result = make_plan(_atlas(bundle, analyze=False), kept)
     if as_json:
         _emit_json(result.to_dict())

@@ -133,7 +133,16 @@ def provenance(record: NameRecord) -> str:
 def records_for(atlas: Atlas, name: str) -> list[NameRecord]:
     """Every record of ``name`` (compared as resolvers do) that has an answer."""
     key = normalize(name)
-    return [r for r in atlas.names if normalize(r.name) == key and r.addresses]
+
+    def matches(r: NameRecord) -> bool:
+        got = normalize(r.name)
+        if got == key:
+            return True
+        # a single-label name is sent to DNS with the search domains appended, so
+        # `nslookup Z820` answers as Z820.fios-router.home: that answer is Z820's too
+        return "." not in key and r.source in ("dns", "docker-dns") and got.split(".", 1)[0] == key
+
+    return [r for r in atlas.names if r.addresses and matches(r)]
 
 
 def _vantage_ids(atlas: Atlas, vantage: str) -> set[str]:

@@ -946,7 +946,10 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
         walks.append((address, entry_port, w))
     if dnode is not None and asked_node:
         for _a, _p, w in walks:
-            if w.reached and w.final != dnode.id:
+            # a forward on the asked node (its -p port, a portproxy rule) answering for it is arrival:
+            # `Z820:8080` is reached when Z820 relays 8080 to a container
+            relayed = any(h.node == dnode.id and h.action == "forward" for h in w.hops)
+            if w.reached and w.final != dnode.id and not relayed:
                 w.reached, w.stopped_at = False, w.final
                 w.reason = f"it arrives at {world.label(w.final)}, and nothing there leads on to {dnode.name}"
     ok = [x for x in walks if x[2].reached]

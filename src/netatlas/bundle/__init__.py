@@ -254,7 +254,9 @@ def _evidence(src: _Source, where: Path, entries: Iterable[Any]) -> Iterator[Evi
         if not isinstance(raw, dict):
             raise BundleError(f"{where}: manifest evidence #{n} is not an object")
         try:
-            data = src.read(str(raw["file"]))
+            if not isinstance(raw.get("file"), str):
+                raise BundleError(f"{where}: manifest evidence #{n} is malformed: 'file' is not a path")
+            data = src.read(raw["file"])
             if "sha256" in raw and hashlib.sha256(data).hexdigest() != raw["sha256"]:
                 raise BundleError(f"{where}: {raw['file']} does not match its checksum")
             stderr = src.read(str(raw["stderr_file"])) if raw.get("stderr_file") else b""
@@ -296,10 +298,17 @@ def read_bundle(path: str | Path) -> Bundle:
             created = datetime.fromisoformat(manifest["created"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{where}: manifest is malformed: {exc!r}") from exc
-        evidence = tuple(_evidence(src, where, manifest.get("evidence", [])))
+        entries = manifest.get("evidence", [])
+        if not isinstance(entries, list):
+            raise BundleError(f"{where}: manifest is malformed: 'evidence' is not a list")
+        evidence = tuple(_evidence(src, where, entries))
     finally:
         src.close()
     known = {v.id for v in vantages}
+    if len(known) != len(vantages):
+        raise BundleError(f"{where}: manifest is malformed: duplicate vantage ids")
+    if len({e.id for e in evidence}) != len(evidence):
+        raise BundleError(f"{where}: manifest is malformed: duplicate evidence ids")
     for ev in evidence:
         if ev.vantage not in known:
             raise BundleError(f"{where}: evidence {ev.id!r} names unknown vantage {ev.vantage!r}")

@@ -74,7 +74,7 @@ def scan(
     """
     system = system or platform.system()
     run = runner or SubprocessRunner()
-    kinds = set(only) if only else None
+    kinds = None if only is None else set(only)
     created = datetime.now(timezone.utc)
     if lab is not None:
         from netatlas.lab.collect import plan as lab_plan
