@@ -460,3 +460,9 @@ def test_ss_bad_rows_warn_and_nothing_found_is_an_error() -> None:
 )
 def test_auto_detects(kind: str, text: str) -> None:
     assert detect(text) == kind
+
+
+def test_ss_ipv4_mapped_listener_is_the_ipv4_address() -> None:
+    text = 'tcp   LISTEN 0      50     [::ffff:127.0.0.1]:8000            *:*    users:(("java",pid=42,fd=7))\n'
+    (li,) = parse("ss-listen", text).listeners
+    assert str(li.address) == "127.0.0.1" and li.address is not None and li.address.is_loopback

@@ -62,3 +62,13 @@ def test_ipv4_mapped_ipv6_is_rewritten_whole() -> None:
     )
     out = redact_bundle(b, b"k" * 32).evidence[0].data
     assert b"20.30.40" not in out and b"20.30.41" not in out, out
+
+
+def test_container_environment_values_do_not_survive(tmp_path: Path) -> None:
+    """docker inspect shows Config.Env whole (POSTGRES_PASSWORD in z820's db container)."""
+    assert main(["redact", str(Z820), "-o", str(tmp_path / "r"), "--key-file", str(tmp_path / "k")]) == 0
+    inspect = next((tmp_path / "r" / "evidence").glob("*docker-inspect.out")).read_bytes()
+    assert b"POSTGRES_PASSWORD=<redacted>" in inspect
+    original = next((Z820 / "evidence").glob("*docker-inspect.out")).read_bytes()
+    secret = re.search(rb'"POSTGRES_PASSWORD=([^"]+)"', original)
+    assert secret and secret.group(1) not in inspect

@@ -35,6 +35,7 @@ Example (RFC 5737 addresses):
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import secrets
@@ -59,6 +60,7 @@ __all__ = [
     "RedactKeyError",
     "Rule",
     "Scheme",
+    "blank_env",
     "collect_context",
     "default_rules",
     "load_or_create_key",
@@ -364,6 +366,47 @@ def _writer(encoding: str, bom: bytes) -> Callable[[str], bytes]:
     return write
 
 
+_ENV_KEY = re.compile(r'"Env"\s*:\s*(?=\[)')
+
+
+def blank_env(text: str) -> str:
+    r"""Container environment values replaced by ``<redacted>`` (``KEY=<redacted>``).
+
+    ``docker inspect`` shows ``Config.Env`` whole, passwords and tokens included
+    (``POSTGRES_PASSWORD=…``); the map needs none of it. Each array is read with the
+    JSON decoder, so a ``]`` inside a value cannot end it early, and each string is
+    replaced where it stands, so the layout and line ends stay as they were.
+
+    >>> blank_env('"Env": [\n  "A=1",\n  "PASSWORD=s3cr]t"\n], "Cmd": null')
+    '"Env": [\n  "A=<redacted>",\n  "PASSWORD=<redacted>"\n], "Cmd": null'
+    """
+    decoder = json.JSONDecoder()
+    out: list[str] = []
+    pos = 0
+    for m in _ENV_KEY.finditer(text):
+        if m.start() < pos:
+            continue
+        try:
+            values, end = decoder.raw_decode(text, m.end())
+        except ValueError:
+            continue
+        if not isinstance(values, list):
+            continue
+        out.append(text[pos : m.end()])
+        out.append(_JSON_STRING.sub(_blank_one, text[m.end() : end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _blank_one(m: re.Match[str]) -> str:
+    value = json.loads(m.group(0))
+    return json.dumps(f"{value.split('=', 1)[0]}=<redacted>", ensure_ascii=False)
+
+
 def _rewrite(rw: Rewriter, data: bytes, kind: str | None = None) -> bytes | None:
     """Text rewritten in its own encoding; anything else rewritten as Latin-1 bytes.
 
@@ -376,6 +419,8 @@ def _rewrite(rw: Rewriter, data: bytes, kind: str | None = None) -> bytes | None
     codec = _codec(data)
     if codec is not None:
         text, write = codec
+        if kind == "docker-inspect":
+            text = blank_env(text)
         return write(rw.text(text, kind=kind))
     out = rw.text(data.decode("latin-1"), kind=kind).encode("latin-1")
     for start in (0, 1):
