@@ -105,3 +105,8 @@ def test_cli_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = json.loads(capsys.readouterr().out)
     assert "10.0.0.0/8" in out["kept_clear"]
     assert not ipaddress.ip_network(out["blocks"]["compose_subnet"]).overlaps(VPN)
+
+
+def test_ipv6_reservations_are_said_to_be_ignored(atlas) -> None:  # type: ignore[no-untyped-def]
+    p = make_plan(atlas, [ipaddress.ip_network("fd00::/8")])
+    assert any("fd00::/8" in n and "IPv6" in n for n in p.notes)

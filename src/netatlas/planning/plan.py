@@ -187,6 +187,11 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
         else [(str(p.base), p.size) for p in DOCKER_DEFAULT_POOLS]
     )
     notes: list[str] = []
+    ignored = [str(r) for r in reserve if r.version == 6]
+    if ignored:
+        notes.append(
+            f"IPv6 ranges are not planned (the proposals are IPv4 pools), so {', '.join(ignored)} changes nothing"
+        )
     try:
         next_now = predict_docker_subnets(now_pools, allocated, reserved, count=3)
     except AllocationError as exc:
