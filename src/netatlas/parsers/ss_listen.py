@@ -131,7 +131,7 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
             if address is None:
                 warnings.add(line, f"local address is not an address: {host!r}; kept as unknown")
             elif address.version == 6 and address.ipv4_mapped is not None:
-                # [::ffff:127.0.0.1]:8000 (a dual-stack socket bound to an IPv4 address,
+                # [::ffff:127.0.0.1]:8000 (a dual-stack listener bound to an IPv4 address,
                 # as Java prints it) listens on that IPv4 address: say so, so a
                 # loopback bind is seen as loopback
                 address = address.ipv4_mapped
