@@ -246,6 +246,7 @@ def render(
     ],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write, or '-' for standard output.")],
     bundle: BundleOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as one JSON object.")] = False,
 ) -> None:
     """Draw the map: a picture (SVG/PNG via Graphviz), Mermaid, a Markdown report or an HTML map."""
     from netatlas.render.export import FORMATS
@@ -259,6 +260,9 @@ def render(
         sys.stdout.flush()
         return
     Path(output).write_bytes(data)
+    if as_json:
+        _emit_json({"output": output, "format": fmt, "bytes": len(data)})
+        return
     sys.stderr.write(f"wrote {output} ({fmt}, {len(data)} bytes)\n")
 
 

@@ -41,3 +41,12 @@ def test_map_writes_html_beside_the_text(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["map", "--bundle", Z820, "--html", str(out)]) == 0
     assert out.read_bytes().startswith(b"<!DOCTYPE html>")
     assert "172.25.144.0/20" in capsys.readouterr().out
+
+
+def test_render_json_says_what_was_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    out = tmp_path / "map.mmd"
+    assert main(["render", "--bundle", Z820, "--format", "mermaid", "-o", str(out), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said == {"output": str(out), "format": "mermaid", "bytes": out.stat().st_size}
