@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import time
 from dataclasses import replace
 
 from analysis.atlas_kit import iface, network, node, route, z820
@@ -160,9 +159,8 @@ def test_sweep_scales() -> None:
         for i in range(100_000)
     ]
     items.append(Prefix(ipaddress.ip_network("172.16.0.0/12"), "vpn", "route", "route", "vpn"))
-    start = time.perf_counter()
+    # speed is measured by bench/bench_overlap.py, not asserted here
     assert list(overlapping_pairs(items)) == []
-    assert time.perf_counter() - start < 10
 
 
 def test_free_range_skips_known_and_default_ranges() -> None:

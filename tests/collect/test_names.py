@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -83,12 +84,12 @@ def test_silent_server_times_out_once_and_the_rest_is_skipped() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind((LOCAL, 0))
         port = silent.getsockname()[1]
-        t0 = time.monotonic()
         res = dns_answers([(LOCAL, port)], ["a.lab.test", "b.lab.test"], timeout=0.3)
-        took = time.monotonic() - t0
     records = parse("dns-answers-json", res.stdout).answers
     assert [a.status for a in records] == ["timeout", "timeout"]
-    assert took < 1.5  # one real wait, not four
+    raw = json.loads(res.stdout)
+    # one real wait: the first question timed out, the other three were never sent
+    assert [bool(r.get("skipped")) for r in raw] == [False, True, True, True]
 
 
 def test_deadline_bounds_the_whole_source() -> None:

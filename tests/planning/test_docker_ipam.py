@@ -11,7 +11,6 @@ C = docs.docker.com/engine/network/#automatic-subnet-allocation.
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections.abc import Sequence
 from ipaddress import ip_address, ip_network
 
@@ -425,15 +424,12 @@ def test_reserved_prefixes_bad_nameserver() -> None:
 # ------------------------------------------------------------------ performance
 
 
-def test_large_host_is_fast() -> None:
-    """A fleet analysis calls this a lot: thousands of networks stay well under a second."""
+def test_large_host() -> None:
+    """Tens of thousands of allocated and reserved prefixes (a fleet-sized input)."""
     allocated = [f"10.{n // 256}.{n % 256}.0/24" for n in range(0, 40000, 2)]  # every other /24
     reserved = [f"10.{n // 256}.{n % 256}.1" for n in range(1, 40000, 2)]
-    start = time.perf_counter()
     got = predict_docker_subnets([("10.0.0.0/8", 24)], allocated, reserved, count=3)
-    elapsed = time.perf_counter() - start
-    assert got == ["10.156.64.0/24", "10.156.65.0/24", "10.156.66.0/24"]
-    assert elapsed < 2.0
+    assert got == ["10.156.64.0/24", "10.156.65.0/24", "10.156.66.0/24"]  # speed: bench/, not here
 
 
 # ------------------------------------------------------------------ properties
