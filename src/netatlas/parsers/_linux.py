@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,6 +46,33 @@ def load_json(lines: list[Line]) -> Any:
         raise ParseError(f"invalid JSON: {exc.msg}", line=lines[idx].no) from exc
     except RecursionError as exc:  # absurdly deep nesting: still just bad input
         raise ParseError("invalid JSON: nested too deeply", line=lines[0].no) from exc
+
+
+def load_json_array(lines: list[Line], what: str) -> list[Any]:
+    """The JSON in ``lines`` as a list of items: ``ip -j`` prints an array, a pasted
+    single object counts as an array of one.
+
+    Raises:
+        ParseError: not JSON, or neither an array nor an object.
+    """
+    doc = load_json(lines)
+    items = [doc] if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise ParseError(f"expected a JSON array of {what}", line=first_content_line(lines))
+    return items
+
+
+def line_of(key: str, value: str, lines: list[Line]) -> int:
+    """The line where ``"key": "value"`` stands (the first content line if nowhere).
+
+    >>> line_of("ifname", "eth0", [Line(1, "["), Line(2, '  {"ifname": "eth0"}')])
+    2
+    """
+    needle = re.compile(r'"' + re.escape(key) + r'"\s*:\s*"' + re.escape(value) + '"')
+    for ln in lines:
+        if needle.search(ln.text):
+            return ln.no
+    return first_content_line(lines)
 
 
 def to_int(value: object) -> int | None:

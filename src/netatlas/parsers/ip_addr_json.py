@@ -28,7 +28,6 @@ line numbers; warnings point at the line that names the entry's ``ifname``.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from netatlas.errors import ParseError
@@ -45,7 +44,7 @@ from netatlas.parsers._base import (
     read_text,
     select,
 )
-from netatlas.parsers._linux import is_up, load_json, to_int
+from netatlas.parsers._linux import is_up, line_of, load_json_array, to_int
 
 INFO = ParserInfo(
     kind="ip-addr-json",
@@ -64,21 +63,9 @@ def sniff(text: str) -> float:
     return 0.95 if '"addr_info"' in head else 0.5
 
 
-def _line_of(name: str, lines: list[Line]) -> int:
-    pat = re.compile(r'"ifname"\s*:\s*"' + re.escape(name) + '"')
-    for ln in lines:
-        if pat.search(ln.text):
-            return ln.no
-    return first_content_line(lines)
-
-
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: the decoded JSON objects, each with the ``line`` that names it."""
-    doc = load_json(lines)
-    if isinstance(doc, dict):
-        doc = [doc]
-    if not isinstance(doc, list):
-        raise ParseError("expected a JSON array of interfaces", line=first_content_line(lines))
+    doc = load_json_array(lines, "interfaces")
     out: list[dict[str, Any]] = []
     for item in doc:
         if not isinstance(item, dict) or not item:
@@ -87,7 +74,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
         if not isinstance(name, str) or not name:
             warnings.add(first_content_line(lines), "skipped JSON object without 'ifname'")
             continue
-        out.append({**item, "line": _line_of(name, lines)})
+        out.append({**item, "line": line_of("ifname", name, lines)})
     if not out and not any(isinstance(i, dict) for i in doc):
         raise ParseError("no interface objects in the JSON", line=first_content_line(lines))
     return out

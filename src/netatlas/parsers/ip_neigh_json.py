@@ -47,7 +47,7 @@ from netatlas.parsers._base import (
     read_text,
     select,
 )
-from netatlas.parsers._linux import load_json
+from netatlas.parsers._linux import line_of, load_json_array
 
 INFO = ParserInfo(
     kind="ip-neigh-json",
@@ -70,21 +70,9 @@ def sniff(text: str) -> float:
     return 0.0
 
 
-def _line_of(dst: str, lines: list[Line]) -> int:
-    pat = re.compile(r'"dst"\s*:\s*"' + re.escape(dst) + '"')
-    for ln in lines:
-        if pat.search(ln.text):
-            return ln.no
-    return first_content_line(lines)
-
-
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: one flat dict per neighbour (strings, a bool), with the line naming it."""
-    doc = load_json(lines)
-    if isinstance(doc, dict):
-        doc = [doc]
-    if not isinstance(doc, list):
-        raise ParseError("expected a JSON array of neighbours", line=first_content_line(lines))
+    doc = load_json_array(lines, "neighbours")
     at = first_content_line(lines)
     out: list[dict[str, Any]] = []
     for item in doc:
@@ -92,7 +80,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
             warnings.add(at, f"skipped JSON item that is not a neighbour: {str(item)[:60]!r}")
             continue
         dst: str = item["dst"]
-        tok: dict[str, Any] = {"dst": dst, "line": _line_of(dst, lines), "router": "router" in item}
+        tok: dict[str, Any] = {"dst": dst, "line": line_of("dst", dst, lines), "router": "router" in item}
         for key in ("dev", "lladdr"):
             if isinstance(item.get(key), str):
                 tok[key] = item[key]

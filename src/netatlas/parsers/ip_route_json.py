@@ -36,7 +36,7 @@ from netatlas.parsers._base import (
     read_text,
     select,
 )
-from netatlas.parsers._linux import load_json, route_facts
+from netatlas.parsers._linux import load_json_array, route_facts
 
 INFO = ParserInfo(
     kind="ip-route-json",
@@ -59,11 +59,7 @@ def sniff(text: str) -> float:
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: one flat dict of strings per route (one per nexthop)."""
-    doc = load_json(lines)
-    if isinstance(doc, dict):
-        doc = [doc]
-    if not isinstance(doc, list):
-        raise ParseError("expected a JSON array of routes", line=first_content_line(lines))
+    doc = load_json_array(lines, "routes")
     at = first_content_line(lines)
     out: list[dict[str, Any]] = []
     for item in doc:
