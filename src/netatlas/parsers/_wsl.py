@@ -98,6 +98,17 @@ def cli_lines(text: str, commands: Sequence[str], *, warnings: Warnings) -> list
 
 # --------------------------------------------------------------------------- WSL's INI dialect
 
+WSL_CONF_SECTIONS = ("network", "boot", "automount", "interop", "user", "filesystem", "gpu", "time", "fileserver")
+"""Sections of a distro's ``/etc/wsl.conf`` (MicrosoftDocs/WSL wsl-config.md)."""
+WSLCONFIG_SECTIONS = ("wsl2", "experimental", "general")
+"""Sections of the VM-wide ``%UserProfile%\\.wslconfig`` (same page)."""
+
+
+def section_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """A multi-line pattern matching a ``[section]`` header of one of ``names``."""
+    return re.compile(r"^\s*\[(" + "|".join(names) + r")\]", re.I | re.M)
+
+
 _SECTION_COMMENT = re.compile(r"^(\s*\[[A-Za-z][A-Za-z0-9]*\]\s*)#")
 
 

@@ -53,12 +53,12 @@ INFO = ParserInfo(
     source="/etc/wsl.conf inside a WSL distribution",
 )
 
-_OWN = re.compile(r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M)
+_OWN = _wsl.section_pattern(_wsl.WSL_CONF_SECTIONS)
 _OWN_KEYS = re.compile(
     r"^\s*(generateHosts|generateResolvConf|appendWindowsPath|mountFsTab|systemd|useWindowsTimezone)\s*=",
     re.I | re.M,
 )
-_FOREIGN = re.compile(r"^\s*\[(wsl2|experimental|general)\]", re.I | re.M)
+_FOREIGN = _wsl.section_pattern(_wsl.WSLCONFIG_SECTIONS)
 
 
 def sniff(text: str) -> float:
@@ -78,7 +78,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, str | int]]:
     if not recognised:
         raise ParseError("no INI sections, keys or comments found", line=first_content_line(lines))
     for tok in tokens:
-        if str(tok["section"]).lower() in {"wsl2", "experimental", "general"}:
+        if str(tok["section"]).lower() in _wsl.WSLCONFIG_SECTIONS:
             warnings.add(
                 int(tok["line"]),
                 f"[{tok['section']}] belongs in %UserProfile%\\.wslconfig; WSL ignores it in /etc/wsl.conf",

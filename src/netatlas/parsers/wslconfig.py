@@ -56,13 +56,13 @@ INFO = ParserInfo(
     source="%UserProfile%\\.wslconfig on the Windows host",
 )
 
-_OWN = re.compile(r"^\s*\[(wsl2|experimental|general)\]", re.I | re.M)
+_OWN = _wsl.section_pattern(_wsl.WSLCONFIG_SECTIONS)
 _OWN_KEYS = re.compile(
     r"^\s*(networkingMode|memory|processors|swap|localhostForwarding|dnsTunneling|kernelCommandLine|"
     r"guiApplications|nestedVirtualization|autoMemoryReclaim|sparseVhd|vmIdleTimeout)\s*=",
     re.I | re.M,
 )
-_FOREIGN = re.compile(r"^\s*\[(network|boot|automount|interop|user|filesystem|gpu|time|fileserver)\]", re.I | re.M)
+_FOREIGN = _wsl.section_pattern(_wsl.WSL_CONF_SECTIONS)
 
 
 def sniff(text: str) -> float:
@@ -83,7 +83,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, str | int]]:
         raise ParseError("no INI sections, keys or comments found", line=first_content_line(lines))
     for tok in tokens:
         section = str(tok["section"]).lower()
-        if section in {"network", "boot", "automount", "interop", "user", "filesystem"}:
+        if section in _wsl.WSL_CONF_SECTIONS:
             warnings.add(
                 int(tok["line"]),
                 f"[{tok['section']}] belongs in the distro's /etc/wsl.conf; WSL ignores it in .wslconfig",
