@@ -17,7 +17,7 @@ from typing import Protocol
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Evidence, Vantage
 
-__all__ = ["Collector", "Planned", "Source"]
+__all__ = ["Collector", "Planned", "Source", "read_with_fallback"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,17 @@ class Collector(Protocol):
     PLATFORMS: tuple[str, ...]
 
     def plan(self, runner: Runner) -> list[Planned]: ...
+
+
+def read_with_fallback(runner: Runner, path: str, legacy: str) -> Result:
+    """``path``, or ``legacy`` when ``path`` is absent and ``legacy`` is there.
+
+    Docker Desktop moved its settings from ``settings.json`` to ``settings-store.json``;
+    a machine has one or the other. Any other failure of ``path`` is what is kept.
+    """
+    res = runner.read(path)
+    if res.failure is not None and res.failure.code == "not-installed":
+        old = runner.read(legacy)
+        if old.failure is None:
+            return old
+    return res

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from netatlas.collect.base import Planned, Source
+from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
 
@@ -37,13 +37,7 @@ def docker_settings_paths() -> tuple[str, str]:
 
 
 def _docker_settings(r: Runner) -> Result:
-    store, legacy = docker_settings_paths()
-    res = r.read(store)
-    if res.failure is not None and res.failure.code == "not-installed":
-        old = r.read(legacy)
-        if old.failure is None:
-            return old
-    return res
+    return read_with_fallback(r, *docker_settings_paths())
 
 
 def host_sources() -> list[Source]:

@@ -158,7 +158,8 @@ def dns_answers(
             for rdtype in ("A", "AAAA"):
                 left = deadline - (time.monotonic() - t0)
                 if dead or left <= 0:
-                    out.append(_skipped(server, port, name, rdtype, "server did not answer" if dead else ""))
+                    why = "server did not answer" if dead else "scan deadline passed"
+                    out.append(no_answer(server, port, name, rdtype, why, skipped=True))
                     continue
                 rec = query(server, port, name, rdtype, min(timeout, left))
                 dead = rec.get("status") in ("timeout", "unreachable")
@@ -168,8 +169,13 @@ def dns_answers(
     return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
 
 
-def _skipped(server: str, port: int, name: str, rdtype: str, why: str) -> dict[str, Any]:
-    return {
+def no_answer(server: str, port: int, name: str, rdtype: str, error: str, *, skipped: bool = False) -> dict[str, Any]:
+    """The record of a question that got no answer (``status`` timeout).
+
+    ``skipped`` marks questions never sent (the server already failed, or the scan's
+    deadline passed); replays use it unset for questions that were not recorded.
+    """
+    rec: dict[str, Any] = {
         "name": name,
         "server": server,
         "port": port,
@@ -178,9 +184,11 @@ def _skipped(server: str, port: int, name: str, rdtype: str, why: str) -> dict[s
         "addresses": [],
         "cnames": [],
         "authority": [],
-        "skipped": True,
-        "error": why or "scan deadline passed",
     }
+    if skipped:
+        rec["skipped"] = True
+    rec["error"] = error
+    return rec
 
 
 def servers_of(resolv_conf: bytes) -> list[str]:

@@ -218,14 +218,6 @@ class ReplayRunner:
         got = self.dns.get((server, name, rdtype))
         if got is not None:
             return dict(got)
-        return {
-            "name": name,
-            "server": server,
-            "port": port,
-            "rdtype": rdtype,
-            "status": "timeout",
-            "addresses": [],
-            "cnames": [],
-            "authority": [],
-            "error": "not recorded (replay)",
-        }
+        from netatlas.collect.names import no_answer
+
+        return no_answer(server, port, name, rdtype, "not recorded (replay)")

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from netatlas.collect.base import Planned, Source
+from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.linux import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
@@ -167,13 +167,7 @@ def _powershell(kind: str) -> Callable[[Runner], Result]:
 
 
 def _docker_settings(r: Runner) -> Result:
-    store, legacy = docker_settings_paths()
-    res = r.read(store)
-    if res.failure is not None and res.failure.code == "not-installed":
-        old = r.read(legacy)
-        if old.failure is None:
-            return old
-    return res
+    return read_with_fallback(r, *docker_settings_paths())
 
 
 def host_sources(wsl_list: Result) -> list[Source]:
