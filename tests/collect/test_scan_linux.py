@@ -132,3 +132,11 @@ def test_replayed_scan_sends_no_dns_packets() -> None:
     errors = {r.get("error") for r in records if r["status"] == "timeout"}
     assert errors <= {"not recorded (replay)", "server did not answer"}
     assert any(c[0] == "dns" for c in rr.calls)
+
+
+def test_hosts_file_is_read_once_and_its_names_are_asked() -> None:
+    rr = ReplayRunner(files={"/etc/hosts": HOSTS + b"10.0.0.5 nas\n", "/proc/sys/kernel/hostname": b"devbox\n"})
+    scan(rr, netns=[], only=["hosts", "getent-hosts"])
+    assert rr.calls.count(("read", "/etc/hosts")) == 1
+    getent = next(c for c in rr.calls if c[0] == "getent")
+    assert getent[2] == "devbox" and "nas" in getent and "host.docker.internal" in getent

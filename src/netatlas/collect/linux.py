@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import cache
 
 from netatlas.collect import netlink
 from netatlas.collect.base import Planned, Source
@@ -66,22 +67,30 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
     yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", neighbours, local=True)
 
 
-def host_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
-    """The host's sources; ``hosts_names`` gives extra names to resolve (read lazily)."""
+def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], Result] | None = None) -> list[Source]:
+    """The host's sources.
+
+    Args:
+        hosts_names: extra names to resolve (read lazily, when the name sources run).
+        hosts_file: ``/etc/hosts`` read once for this scan, shared with ``hosts_names``
+            (default: read by the source itself).
+    """
+    from netatlas.collect.names import names_to_ask
 
     def names(r: Runner) -> Result:
-        wanted = [*SPECIAL_NAMES, *hosts_names()]
-        own = r.read("/proc/sys/kernel/hostname")
-        if own.failure is None and own.stdout.strip():
-            wanted.insert(0, own.stdout.decode("utf-8", "replace").strip())
-        res = r.run(["getent", "hosts", *dict.fromkeys(wanted)], timeout=5)
+        res = r.run(["getent", "hosts", *names_to_ask(r, hosts_names)], timeout=5)
         if res.exit_code == 2:  # getent: "one or more keys not found"; the rest answered
             res = replace(res, failure=None)
         return res
 
     return [
         *_netlink("host", None),
-        Source("host/hosts", "hosts", lambda r: r.read("/etc/hosts"), local=True),
+        Source(
+            "host/hosts",
+            "hosts",
+            (lambda r: hosts_file()) if hosts_file else (lambda r: r.read("/etc/hosts")),
+            local=True,
+        ),
         Source("host/resolv-conf", "resolv-conf", lambda r: r.read("/etc/resolv.conf"), local=True),
         Source(
             "host/nsswitch-conf",
@@ -147,17 +156,18 @@ def plan(runner: Runner, netns: list[str] | None = None) -> list[Planned]:
     import socket
 
     host = Vantage("host", VantageKind.LINUX_HOST, socket.gethostname() or "localhost")
-    out = [Planned(host, host_sources(_hosts_names(runner)))]
+    hosts_file = cache(lambda: runner.read("/etc/hosts"))  # the hosts source and the names to ask share one read
+    out = [Planned(host, host_sources(_hosts_names(hosts_file), hosts_file))]
     for name in netlink.named_namespaces() if netns is None else netns:
         out.append(Planned(netns_vantage(name), netns_sources(name)))
     return out
 
 
-def _hosts_names(runner: Runner) -> Callable[[], list[str]]:
+def _hosts_names(hosts_file: Callable[[], Result]) -> Callable[[], list[str]]:
     """Names in /etc/hosts, read when the name source runs (never at plan time)."""
 
     def names() -> list[str]:
-        res = runner.read("/etc/hosts")
+        res = hosts_file()
         if res.failure is not None:
             return []
         from netatlas.errors import ParseError
