@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from netatlas.errors import ParseError
 from netatlas.model import Facts, IPAddress, IPNetwork, Warning
@@ -39,6 +39,7 @@ __all__ = [
     "network",
     "prefix_from_mask",
     "read_text",
+    "run_stages",
     "segments",
     "select",
 ]
@@ -397,6 +398,27 @@ def require(found: bool, message: str, *, line: int = 1) -> None:
     """Raise :class:`ParseError` unless ``found``: used when nothing of the format is there."""
     if not found:
         raise ParseError(message, line=line)
+
+
+def run_stages(
+    data: bytes | str,
+    source: str,
+    info: ParserInfo,
+    raw: Callable[[list[Line], Warnings], Any],
+    process: Callable[[Any, Warnings], Facts],
+) -> Facts:
+    """The common body of ``parse``: decode, keep this command's lines, then the two stages.
+
+    Raises:
+        ParseError: located, naming ``source``.
+    """
+
+    def run() -> Facts:
+        warnings = Warnings()
+        kept = select(read_text(data), info.commands, warnings=warnings)
+        return process(raw(kept, warnings), warnings)
+
+    return guard(run, source=source)
 
 
 def guard(fn: Callable[[], Facts], *, source: str) -> Facts:

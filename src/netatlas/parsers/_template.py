@@ -12,7 +12,7 @@ warnings with ``None`` values; only "this is not the format at all" is a ParseEr
 from __future__ import annotations
 
 from netatlas.model import Facts
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, guard, read_text, select
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, run_stages
 
 INFO = ParserInfo(
     kind="template",
@@ -38,10 +38,4 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse one input. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -44,11 +44,9 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip,
     ip_or_none,
-    read_text,
-    select,
+    run_stages,
 )
 
 INFO = ParserInfo(
@@ -210,10 +208,4 @@ def _process(raw: list[dict[str, object]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse a hosts file. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -53,11 +53,9 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
     mac,
-    read_text,
-    select,
+    run_stages,
 )
 from netatlas.parsers._linux import is_up, to_int
 
@@ -232,10 +230,4 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``ip address`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -61,11 +61,9 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     mac,
     prefix_from_mask,
-    read_text,
-    select,
+    run_stages,
 )
 from netatlas.parsers._windows import (
     address,
@@ -356,10 +354,4 @@ def _process(raw: tuple[list[_Field], list[_Section]], warnings: Warnings) -> Fa
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``ipconfig`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -37,7 +37,14 @@ import ipaddress
 from typing import Any
 
 from netatlas.model import DnsConfig, Facts, Interface, IPAddress
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, guard, ip_or_none, read_text, select
+from netatlas.parsers._base import (
+    Line,
+    ParserInfo,
+    Platform,
+    Warnings,
+    ip_or_none,
+    run_stages,
+)
 from netatlas.parsers._powershell import Occurrences, integer, load_objects, text
 
 INFO = ParserInfo(
@@ -110,10 +117,4 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``Get-DnsClientServerAddress | ConvertTo-Json``. Raises only ParseError."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from netatlas.model import Facts, Interface
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, guard, mac, read_text, select
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, mac, run_stages
 from netatlas.parsers._powershell import Occurrences, integer, load_objects, text
 
 INFO = ParserInfo(
@@ -106,10 +106,4 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``Get-NetAdapter | ConvertTo-Json``. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -39,7 +39,14 @@ import ipaddress
 from typing import Any
 
 from netatlas.model import Facts, IPNetwork, Route
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, guard, ip_or_none, read_text, select
+from netatlas.parsers._base import (
+    Line,
+    ParserInfo,
+    Platform,
+    Warnings,
+    ip_or_none,
+    run_stages,
+)
 from netatlas.parsers._powershell import Occurrences, integer, load_objects, text
 
 INFO = ParserInfo(
@@ -126,10 +133,4 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``Get-NetRoute | ConvertTo-Json``. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

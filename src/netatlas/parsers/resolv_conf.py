@@ -49,10 +49,8 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
-    read_text,
-    select,
+    run_stages,
 )
 
 INFO = ParserInfo(
@@ -197,10 +195,4 @@ def _process(raw: dict[str, object], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse a resolv.conf. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

@@ -49,10 +49,8 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
-    read_text,
-    select,
+    run_stages,
 )
 
 INFO = ParserInfo(
@@ -227,10 +225,4 @@ def _process(raw: list[dict[str, JSON]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``scutil --dns`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)

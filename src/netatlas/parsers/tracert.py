@@ -47,10 +47,8 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
-    read_text,
-    select,
+    run_stages,
 )
 from netatlas.parsers._windows import redacted_address
 
@@ -151,10 +149,4 @@ def _process(raw: tuple[dict[str, str], list[dict[str, str | int]]], warnings: W
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``tracert`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = select(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, INFO, _raw, _process)
