@@ -26,6 +26,7 @@ import sys
 from datetime import datetime, timezone
 
 from netatlas.bundle import Bundle, write_bundle
+from netatlas.collect.netlink import ROUTE_DUMP
 from netatlas.model import Evidence, Vantage, VantageKind
 
 CREATED = datetime(2025, 1, 15, 9, 0, tzinfo=timezone.utc)
@@ -278,7 +279,7 @@ def build(containers: int, networks: int, seed: int = 500) -> Bundle:
             "host/ip-route-json",
             "host",
             "ip-route-json",
-            ("netlink", "RTM_GETROUTE", "table", "all"),
+            ("netlink", *ROUTE_DUMP),
             json.dumps(routes).encode(),
             taken_at=CREATED,
         ),

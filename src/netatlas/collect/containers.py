@@ -61,11 +61,11 @@ def nspath_dump(path: str) -> tuple[Result, Result]:
     """Links+addresses and routes inside the namespace at ``path`` (``/proc/PID/ns/net``).
 
     Same JSON shapes as :func:`netlink.dump` (``ip -j address`` / ``ip -j route show
-    table all``). Failures (process gone, permission denied, no pyroute2) are in the
+    table all``, less each address's own routes). Failures (process gone, permission denied, no pyroute2) are in the
     results, never raised; nothing is ever created.
     """
     argv_a = ("netlink", "nspath", path, "RTM_GETLINK+RTM_GETADDR")
-    argv_r = ("netlink", "nspath", path, "RTM_GETROUTE", "table", "all")
+    argv_r = ("netlink", "nspath", path, *netlink.ROUTE_DUMP)
     started, t0 = datetime.now(timezone.utc), time.monotonic()
 
     def failed(code: str, msg: str) -> tuple[Result, Result]:
@@ -81,7 +81,7 @@ def nspath_dump(path: str) -> tuple[Result, Result]:
     except ImportError:
         return failed("unsupported", "pyroute2 is not available on this platform")
     try:
-        # the socket is opened inside the namespace by a thread (no fork per container)
+        # the socket is created inside the namespace by netns_entry's thread (no fork per container)
         links, routes, first = netlink.read_netns(path)
         t1 = t0 + first
     except PermissionError as exc:

@@ -4,7 +4,10 @@ No process is spawned, for the host or for any named network namespace, which is
 what makes a scan of hundreds of namespaces take well under a second. The dump is
 kept as evidence in the same JSON shape ``ip -j address`` / ``ip -j route show table
 all`` print, so the ``ip-addr-json`` and ``ip-route-json`` parsers read both alike
-and a bundle stays readable on any platform.
+and a bundle stays readable on any platform. The route dump leaves out the routes
+the kernel adds to the ``local`` table for each address (its host route, broadcast,
+anycast and multicast routes): they repeat the address dump, are most of a
+namespace's routes, and nothing reads them (:data:`ROUTE_DUMP` names this).
 
 The neighbour table (ARP and NDP, ``RTM_GETNEIGH``, :func:`dump_all`) is kept in the
 shape ``ip -j neigh`` prints, for the ``ip-neigh-json`` parser.
@@ -14,32 +17,48 @@ The dump is three (four with neighbours) ``NLM_F_DUMP`` requests on one ``AF_NET
 socket itself is ours, not pyroute2's ``IPRoute(netns=...)``: pyroute2 0.9 opens a
 namespace's socket from a forked child (~100 ms each, and a fork from the scan's
 worker threads can hang), which made a 300-namespace scan take 12 s. A named
-namespace's socket is opened by a short-lived thread that enters the namespace
-(``setns``), creates the socket and ends, so no scan thread ever leaves this
-process's namespace; a socket stays in the namespace it was created in.
-:func:`_links_and_addrs` and :func:`_routes` read either this or a pyroute2
-``IPRoute`` (same message interface), so both give the same JSON.
+namespace's socket is created inside it by the one thread
+:mod:`netatlas.collect.netns_entry` keeps for entering namespaces, so no scan
+thread ever leaves this process's namespace; a socket stays in the namespace it was
+created in. :func:`_links_and_addrs` and :func:`_routes` read either this or a
+pyroute2 ``IPRoute`` (same message interface), so both give the same JSON.
 
 Netlink is Linux-only: on other platforms :func:`dump` records ``unsupported``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
-import threading
+import struct
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from netatlas.collect.runner import Result
 from netatlas.model import Failure
 
-__all__ = ["NETNS_DIR", "dump", "dump_all", "named_namespaces", "netlink_socket", "read_netns", "read_netns_all"]
+__all__ = [
+    "NETNS_DIR",
+    "ROUTE_DUMP",
+    "dump",
+    "dump_all",
+    "named_namespaces",
+    "netlink_socket",
+    "read_netns",
+    "read_netns_all",
+]
 
 NETNS_DIR = "/run/netns"
+ROUTE_DUMP = ("RTM_GETROUTE", "table", "all", "without-address-routes")
+"""How a route dump's evidence names what was asked (after ``netlink`` and where):
+every table, less the routes the kernel derives from each address (see
+:func:`_derived_local_route`)."""
 
 
 def named_namespaces() -> list[str]:
@@ -94,24 +113,46 @@ _IFF = [
 ]
 
 
+def _attrs(msg: Any, wanted: frozenset[str]) -> dict[str, Any]:
+    """The values of the ``wanted`` attributes of a pyroute2 message, first of each name.
+
+    One pass over the message's attribute chain (``msg["attrs"]``, pyroute2's list of
+    slots), decoding only what is wanted: ``msg.get_attr(name)`` walks the whole chain
+    once per name asked, and a link message carries some forty attributes.
+    """
+    out: dict[str, Any] = {}
+    for slot in msg["attrs"]:
+        name = slot.name
+        if name in wanted and name not in out:
+            out[name] = slot.get_value()
+    return out
+
+
+_LINK_ATTRS = frozenset({"IFLA_IFNAME", "IFLA_MTU", "IFLA_OPERSTATE", "IFLA_ADDRESS", "IFLA_MASTER"})
+_ADDR_ATTRS = frozenset({"IFA_LOCAL", "IFA_ADDRESS", "IFA_LABEL"})
+_ROUTE_ATTRS = frozenset({"RTA_TABLE", "RTA_DST", "RTA_GATEWAY", "RTA_OIF", "RTA_PREFSRC", "RTA_PRIORITY"})
+_NEIGH_ATTRS = frozenset({"NDA_DST", "NDA_LLADDR"})
+
+
 def _links_and_addrs(ipr: Any) -> list[dict[str, Any]]:
     links: dict[int, dict[str, Any]] = {}
     for msg in ipr.get_links():
         idx = msg["index"]
         flags = msg["flags"]
+        a = _attrs(msg, _LINK_ATTRS)
         link: dict[str, Any] = {
             "ifindex": idx,
-            "ifname": msg.get_attr("IFLA_IFNAME"),
+            "ifname": a.get("IFLA_IFNAME"),
             "flags": [name for bit, name in _IFF if flags & bit],
-            "mtu": msg.get_attr("IFLA_MTU"),
-            "operstate": msg.get_attr("IFLA_OPERSTATE"),
+            "mtu": a.get("IFLA_MTU"),
+            "operstate": a.get("IFLA_OPERSTATE"),
             "link_type": _LINKTYPE.get(msg["ifi_type"], str(msg["ifi_type"])),
             "addr_info": [],
         }
-        mac = msg.get_attr("IFLA_ADDRESS")
+        mac = a.get("IFLA_ADDRESS")
         if mac:
             link["address"] = mac
-        master = msg.get_attr("IFLA_MASTER")
+        master = a.get("IFLA_MASTER")
         if master:
             link["master_index"] = master
         links[idx] = link
@@ -119,16 +160,17 @@ def _links_and_addrs(ipr: Any) -> list[dict[str, Any]]:
         owner = links.get(msg["index"])
         if owner is None:
             continue
+        a = _attrs(msg, _ADDR_ATTRS)
         info: dict[str, Any] = {
             "family": _FAMILY.get(msg["family"], str(msg["family"])),
-            "local": msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS"),
+            "local": a.get("IFA_LOCAL") or a.get("IFA_ADDRESS"),
             "prefixlen": msg["prefixlen"],
             "scope": _SCOPE.get(msg["scope"], str(msg["scope"])),
         }
-        peer = msg.get_attr("IFA_ADDRESS")
+        peer = a.get("IFA_ADDRESS")
         if peer and peer != info["local"]:
             info["address"] = peer
-        label = msg.get_attr("IFA_LABEL")
+        label = a.get("IFA_LABEL")
         if label:
             info["label"] = label
         owner["addr_info"].append(info)
@@ -147,8 +189,9 @@ def _routes(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
         fam = msg["family"]
         if fam not in (2, 10):
             continue
-        table = msg.get_attr("RTA_TABLE") or msg["table"]
-        dst = msg.get_attr("RTA_DST")
+        a = _attrs(msg, _ROUTE_ATTRS)
+        table = a.get("RTA_TABLE") or msg["table"]
+        dst = a.get("RTA_DST")
         route: dict[str, Any] = {}
         rtype = _RTYPE.get(msg["type"])
         if rtype:
@@ -156,10 +199,10 @@ def _routes(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
         route["dst"] = f"{dst}/{msg['dst_len']}" if dst else "default"
         if dst and msg["dst_len"] == (32 if fam == 2 else 128):
             route["dst"] = dst
-        gw = msg.get_attr("RTA_GATEWAY")
+        gw = a.get("RTA_GATEWAY")
         if gw:
             route["gateway"] = gw
-        oif = msg.get_attr("RTA_OIF")
+        oif = a.get("RTA_OIF")
         if oif in names:
             route["dev"] = names[oif]
         if table != 254:
@@ -169,10 +212,10 @@ def _routes(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
             route["protocol"] = proto
         if msg["scope"]:
             route["scope"] = _SCOPE.get(msg["scope"], str(msg["scope"]))
-        src = msg.get_attr("RTA_PREFSRC")
+        src = a.get("RTA_PREFSRC")
         if src:
             route["prefsrc"] = src
-        prio = msg.get_attr("RTA_PRIORITY")
+        prio = a.get("RTA_PRIORITY")
         if prio is not None:
             route["metric"] = prio
         route["flags"] = []
@@ -208,10 +251,11 @@ def _neighbours(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
         state, flags = msg["state"], msg["flags"]
         if not state & 0xFF & ~_NUD_NOARP and not flags & (_NTF_PROXY | _NTF_EXT_LEARNED):
             continue
-        entry: dict[str, Any] = {"dst": msg.get_attr("NDA_DST")}
+        a = _attrs(msg, _NEIGH_ATTRS)
+        entry: dict[str, Any] = {"dst": a.get("NDA_DST")}
         if msg["ifindex"] in names:
             entry["dev"] = names[msg["ifindex"]]
-        lladdr = msg.get_attr("NDA_LLADDR")
+        lladdr = a.get("NDA_LLADDR")
         if lladdr:
             entry["lladdr"] = lladdr
         if flags & _NTF_ROUTER:
@@ -225,9 +269,50 @@ def _neighbours(ipr: Any, names: dict[int, str]) -> list[dict[str, Any]]:
 
 # --- rtnetlink on a socket of our own, messages by pyroute2 ----------------------
 
-_CLONE_NEWNET = 0x40000000
 _RECV = 1 << 17
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
+
+
+def _field_offsets(msg_class: Any) -> dict[str, int]:
+    """Where each fixed field of a pyroute2 message class sits in a reply (header included)."""
+    from pyroute2.netlink import nlmsg
+
+    offset = sum(struct.calcsize(fmt) for _name, fmt in nlmsg.header)
+    out: dict[str, int] = {}
+    for name, fmt in msg_class.fields:
+        out[name] = offset
+        offset += struct.calcsize(fmt)
+    return out
+
+
+@cache
+def _rtmsg_offsets() -> tuple[int, int, int, int]:
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+    at = _field_offsets(rtmsg)
+    return at["family"], at["dst_len"], at["table"], at["type"]
+
+
+_RT_TABLE_LOCAL = 255
+_RTN_LOCAL, _RTN_DERIVED = 2, (3, 4, 5)  # broadcast, anycast, multicast
+
+
+def _derived_local_route(data: bytes, offset: int) -> bool:
+    """A route the kernel adds to the ``local`` table for each address it has.
+
+    Every address gets a host route of type ``local`` there (IPv4 also ``broadcast``
+    routes, IPv6 ``anycast`` and ``multicast`` ones): nine of a typical namespace's
+    fourteen routes, which repeat the address dump and which nothing in the atlas
+    reads. They are skipped before pyroute2 decodes them (decoding is most of a
+    dump's cost), by the fixed ``rtmsg`` fields alone. What the ``local`` table holds
+    beyond that (``127.0.0.0/8``, a ``local`` prefix route for AnyIP) is kept.
+    """
+    family, dst_len, table, rtype = _rtmsg_offsets()
+    if data[offset + table] != _RT_TABLE_LOCAL:
+        return False
+    kind = data[offset + rtype]
+    full = 32 if data[offset + family] == socket.AF_INET else 128
+    return kind in _RTN_DERIVED or (kind == _RTN_LOCAL and data[offset + dst_len] == full)
 
 
 class _Rtnl:
@@ -245,32 +330,65 @@ class _Rtnl:
 
         self._sock = sock
         self._seq = 0
+        self._gc_was_on = False
         self._marshal = MarshalRtnl()
         sock.settimeout(timeout)
         sock.bind((0, 0))
 
     def __enter__(self) -> _Rtnl:
+        # pyroute2 builds ~50 small objects per message (one per attribute, freed
+        # by reference counting when the dump is read); the cyclic collector's
+        # passes over them cost a quarter of a dump's time, so it waits until the
+        # socket is closed.
+        self._gc_was_on = gc.isenabled()
+        gc.disable()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._sock.close()
+        if self._gc_was_on:
+            gc.enable()
 
-    def _dump(self, msg_class: Any, rtype: int) -> list[Any]:
+    def _dump(self, msg_class: Any, rtype: int, skip: Callable[[bytes, int], bool] | None = None) -> list[Any]:
+        """One ``NLM_F_DUMP`` request and its decoded replies.
+
+        Args:
+            skip: given a reply's bytes and offset, True to leave that message
+                undecoded (pyroute2's per-request parser hook, ``Marshal.seq_map``,
+                the same way its ``get_default_routes`` skips routes it does not want).
+        """
         from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
 
         self._seq += 1
+        seq = self._seq
         req = msg_class()
         req["family"] = 0  # AF_UNSPEC: both IPv4 and IPv6 (some classes default to AF_INET)
         req["header"]["type"] = rtype
         req["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
-        req["header"]["sequence_number"] = self._seq
+        req["header"]["sequence_number"] = seq
         req.encode()
-        self._sock.send(req.data)
+        if skip is not None:
+            marshal = self._marshal
+
+            def parser(data: bytes, offset: int, length: int) -> Any:
+                key, flags = struct.unpack_from("HH", data, offset + 4)
+                if key not in (_NLMSG_ERROR, _NLMSG_DONE) and skip(data, offset):
+                    return None
+                return marshal.parse_one_message(key, flags, seq, data, offset, length)
+
+            marshal.seq_map[seq] = parser
+        try:
+            return self._replies(seq, req.data)
+        finally:
+            self._marshal.seq_map.pop(seq, None)
+
+    def _replies(self, seq: int, request: bytes) -> list[Any]:
+        self._sock.send(request)
         out: list[Any] = []
         while True:
             for msg in self._marshal.parse(self._sock.recv(_RECV)):
                 header = msg["header"]
-                if header["sequence_number"] != self._seq:
+                if header["sequence_number"] != seq:
                     continue
                 if header["type"] == _NLMSG_DONE:
                     return out
@@ -297,7 +415,7 @@ class _Rtnl:
         from pyroute2.netlink.rtnl import RTM_GETROUTE
         from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-        msgs = self._dump(rtmsg, RTM_GETROUTE)
+        msgs = self._dump(rtmsg, RTM_GETROUTE, skip=_derived_local_route)
         if table is None:
             return msgs
         return [m for m in msgs if (m.get_attr("RTA_TABLE") or m["table"]) == table]
@@ -309,52 +427,27 @@ class _Rtnl:
         return self._dump(ndmsg, RTM_GETNEIGH)
 
 
-def _setns(fd: int) -> None:
-    if hasattr(os, "setns"):  # Python 3.12+
-        os.setns(fd, _CLONE_NEWNET)
-        return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.setns(fd, _CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
 def netlink_socket(netns_path: str | None = None) -> socket.socket:
     """A ``NETLINK_ROUTE`` socket in the namespace at ``netns_path`` (default: ours).
 
-    The namespace is entered by a thread of its own that ends right after creating
-    the socket, so the calling thread (and any process it starts later) stays where
-    it was. Nothing is created: a missing path is an error.
+    The namespace is entered by the one thread :mod:`netatlas.collect.netns_entry`
+    keeps for that, so the calling thread (and any process it starts later) stays
+    where it was. Nothing is created: a missing path is an error.
 
     Raises:
         OSError: the path is missing, or entering the namespace is not permitted
             (``PermissionError``).
     """
     family = socket.AF_NETLINK  # type: ignore[attr-defined,unused-ignore]
-    if netns_path is None:
+
+    def make() -> socket.socket:
         return socket.socket(family, socket.SOCK_RAW, socket.NETLINK_ROUTE)  # type: ignore[attr-defined,unused-ignore]
-    box: dict[str, Any] = {}
 
-    def enter() -> None:
-        try:
-            fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                _setns(fd)
-            finally:
-                os.close(fd)
-            box["sock"] = socket.socket(family, socket.SOCK_RAW, socket.NETLINK_ROUTE)  # type: ignore[attr-defined,unused-ignore]
-        except BaseException as exc:  # handed to the caller's thread below
-            box["error"] = exc
+    if netns_path is None:
+        return make()
+    from netatlas.collect.netns_entry import run_in
 
-    t = threading.Thread(target=enter, name="netatlas-setns", daemon=True)
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    sock: socket.socket = box["sock"]
-    return sock
+    return run_in(netns_path, make)
 
 
 def read_netns(netns_path: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], float]:
@@ -460,7 +553,7 @@ def _dump(netns: str | None, *, neighbours: bool) -> list[Result]:
     where = ["netns", netns] if netns else []
     argvs = [
         ("netlink", *where, "RTM_GETLINK+RTM_GETADDR"),
-        ("netlink", *where, "RTM_GETROUTE", "table", "all"),
+        ("netlink", *where, *ROUTE_DUMP),
         ("netlink", *where, "RTM_GETNEIGH"),
     ][: 3 if neighbours else 2]
     started = datetime.now(timezone.utc)
