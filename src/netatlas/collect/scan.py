@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import platform
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,15 +33,22 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 """Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
 
-def _plans(system: str, runner: Runner, netns: Sequence[str] | None) -> list[Planned]:
+def _planners(system: str, runner: Runner, netns: Sequence[str] | None) -> list[Callable[[], list[Planned]]]:
+    """Each collector's ``plan``, ready to call, in ``COLLECTORS`` order."""
     names = COLLECTORS.get(system)
     if not names:
         raise CollectError("unsupported", f"live scanning of {system} is not implemented yet; use --bundle")
-    plans: list[Planned] = []
-    for name in names:
-        mod: Any = importlib.import_module(f"netatlas.collect.{name}")
-        plans.extend(mod.plan(runner, netns=list(netns)) if name == "linux" and netns is not None else mod.plan(runner))
-    return plans
+
+    def planner(name: str) -> Callable[[], list[Planned]]:
+        def plan() -> list[Planned]:
+            mod: Any = importlib.import_module(f"netatlas.collect.{name}")
+            if name == "linux" and netns is not None:
+                return list(mod.plan(runner, netns=list(netns)))
+            return list(mod.plan(runner))
+
+        return plan
+
+    return [planner(name) for name in names]
 
 
 def scan(
@@ -79,12 +86,9 @@ def scan(
     if lab is not None:
         from netatlas.lab.collect import plan as lab_plan
 
-        plans = lab_plan(run, lab)
+        planners: list[Callable[[], list[Planned]]] = [lambda: lab_plan(run, lab)]
     else:
-        plans = _plans(system, run, list(netns) if netns is not None else None)
-    jobs: list[tuple[str, Source]] = [
-        (p.vantage.id, s) for p in plans for s in p.sources if kinds is None or s.kind in kinds
-    ]
+        planners = _planners(system, run, list(netns) if netns is not None else None)
     timed = _Timed(run, timeout)
 
     def one(job: tuple[str, Source]) -> Evidence | None:
@@ -96,13 +100,28 @@ def scan(
             progress(vid, src.id, ev.failure)
         return ev
 
-    # waiting sources (processes, network) go to the pool; in-process ones run here
-    # meanwhile, since threads only add lock contention to work that holds the GIL
+    plans: list[Planned] = []
+    done: dict[tuple[int, int], Evidence | None] = {}
+    waiting: dict[tuple[int, int], Future[Evidence | None]] = {}
+
+    def start(i: int, planned: list[Planned], pool: ThreadPoolExecutor) -> None:
+        """Queue a collector's waiting sources, then read its in-process ones here."""
+        plans.extend(planned)
+        jobs = [(p.vantage.id, s) for p in planned for s in p.sources if kinds is None or s.kind in kinds]
+        waiting.update({(i, j): pool.submit(one, job) for j, job in enumerate(jobs) if not job[1].local})
+        done.update({(i, j): one(job) for j, job in enumerate(jobs) if job[1].local})
+
+    # Waiting sources (processes, network) go to the pool; in-process ones run here
+    # meanwhile, since threads only add lock contention to work that holds the GIL.
+    # The first collector (this platform's own) plans here at once; the others
+    # discover their vantages (Docker's API, kubectl) on the pool meanwhile.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        waiting = {i: pool.submit(one, job) for i, job in enumerate(jobs) if not job[1].local}
-        done = {i: one(job) for i, job in enumerate(jobs) if job[1].local}
-        done.update({i: f.result() for i, f in waiting.items()})
-    evidence = [e for _i, e in sorted(done.items()) if e is not None]
+        later = [pool.submit(p) for p in planners[1:]]
+        start(0, planners[0](), pool)
+        for i, fut in enumerate(later, start=1):
+            start(i, fut.result(), pool)
+        done.update({key: f.result() for key, f in waiting.items()})
+    evidence = [e for _key, e in sorted(done.items()) if e is not None]
     return Bundle(
         vantages=tuple(p.vantage for p in plans),
         evidence=tuple(evidence),
