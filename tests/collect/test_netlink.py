@@ -82,21 +82,6 @@ def test_one_pass_attributes_equal_pyroute2s_get_attr() -> None:
             assert {n: got.get(n) for n in wanted} == {n: msg.get_attr(n) for n in wanted}
 
 
-@pytest.mark.skipif(not hasattr(socket, "AF_NETLINK"), reason="netlink is Linux-only")
-def test_the_collector_is_back_on_after_a_dump() -> None:
-    import gc
-
-    assert gc.isenabled()
-    netlink.dump(None)
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        netlink.dump(None)
-        assert not gc.isenabled()  # a caller's own choice is left as it was
-    finally:
-        gc.enable()
-
-
 # --------------------------------------------------------------------------- real namespaces
 
 

@@ -28,7 +28,6 @@ Netlink is Linux-only: on other platforms :func:`dump` records ``unsupported``.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import socket
@@ -330,24 +329,15 @@ class _Rtnl:
 
         self._sock = sock
         self._seq = 0
-        self._gc_was_on = False
         self._marshal = MarshalRtnl()
         sock.settimeout(timeout)
         sock.bind((0, 0))
 
     def __enter__(self) -> _Rtnl:
-        # pyroute2 builds ~50 small objects per message (one per attribute, freed
-        # by reference counting when the dump is read); the cyclic collector's
-        # passes over them cost a quarter of a dump's time, so it waits until the
-        # socket is closed.
-        self._gc_was_on = gc.isenabled()
-        gc.disable()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._sock.close()
-        if self._gc_was_on:
-            gc.enable()
 
     def _dump(self, msg_class: Any, rtype: int, skip: Callable[[bytes, int], bool] | None = None) -> list[Any]:
         """One ``NLM_F_DUMP`` request and its decoded replies.
