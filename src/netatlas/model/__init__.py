@@ -1,6 +1,13 @@
-"""The netatlas data model: evidence, vantages and parsed facts."""
+"""The netatlas data model: evidence, vantages and parsed facts.
 
-from netatlas.model.evidence import Evidence, Failure, Vantage, VantageKind
+The evidence classes are imported on first use (PEP 562): ``netatlas parse`` needs
+only the facts, and each frozen dataclass costs its share of the CLI's start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from netatlas.model.facts import (
     Address,
     Container,
@@ -24,6 +31,20 @@ from netatlas.model.facts import (
     Warning,
     family_of,
 )
+
+if TYPE_CHECKING:
+    from netatlas.model.evidence import Evidence, Failure, Vantage, VantageKind
+
+_LAZY = {"Evidence", "Failure", "Vantage", "VantageKind"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from netatlas.model import evidence
+
+        return getattr(evidence, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Address",
