@@ -12,7 +12,6 @@ asked for, so the CLI stays fast to start.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
 from functools import cache
 from typing import cast
@@ -29,6 +28,8 @@ _KIND = re.compile(r"^[a-z][a-z0-9-]*$")
 @cache
 def kinds() -> tuple[str, ...]:
     """Every parser kind, sorted (``ip-addr``, ``ipconfig`` …)."""
+    import pkgutil
+
     found = (m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
     return tuple(sorted(found))
 
@@ -39,10 +40,15 @@ def get_parser(kind: str) -> ParserModule:
     Raises:
         UnknownKindError: no such kind; the message lists the known ones.
     """
-    if not _KIND.match(kind) or kind not in kinds():
-        raise UnknownKindError(f"unknown kind {kind!r}; known kinds: auto, {', '.join(kinds())}")
-    module = importlib.import_module(f"{__name__}.{kind.replace('-', '_')}")
-    return cast(ParserModule, module)
+    name = f"{__name__}.{kind.replace('-', '_')}"
+    if _KIND.match(kind) and "_" not in kind:
+        # imported straight away: listing every module (kinds()) costs a CLI start ~1 ms
+        try:
+            return cast(ParserModule, importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    raise UnknownKindError(f"unknown kind {kind!r}; known kinds: auto, {', '.join(kinds())}")
 
 
 def detect(data: bytes | str) -> str:
