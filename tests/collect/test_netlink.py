@@ -208,3 +208,41 @@ def test_the_entering_thread_ends_when_idle(namespace: str, monkeypatch: pytest.
         time.sleep(0.02)
     assert entrant._thread is None
     assert entrant.run(f"{netlink.NETNS_DIR}/{namespace}", lambda: 7) == 7  # and starts again when asked
+
+
+@needs_root
+def test_a_thread_that_cannot_return_home_ends_and_fails_its_call(
+    namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"{netlink.NETNS_DIR}/{namespace}"
+    entrant = netns_entry._Entrant()
+    real = netns_entry.setns
+    moves: list[int] = []
+
+    def setns(fd: int) -> None:
+        moves.append(fd)
+        if len(moves) == 2:  # the way back
+            raise PermissionError(1, "Operation not permitted")
+        real(fd)
+
+    monkeypatch.setattr(netns_entry, "setns", setns)
+    with pytest.raises(OSError, match="could not return from"):
+        entrant.run(path, lambda: None)
+    deadline = time.monotonic() + 5
+    while entrant._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert entrant._thread is None  # it ended: nothing is served from the wrong place
+    time.sleep(0.05)
+    assert _threads_in(path) == []
+    assert entrant.run(path, lambda: _inode("/proc/thread-self/ns/net")) == _inode(path)  # a new thread serves
+
+
+def test_a_fault_in_the_thread_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    entrant = netns_entry._Entrant()
+
+    def broken(call: object, home: int) -> bool:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(netns_entry._Entrant, "_one", staticmethod(broken))
+    with pytest.raises(OSError, match="namespace-entering thread failed"):
+        entrant.run("/proc/self/ns/net", lambda: None)

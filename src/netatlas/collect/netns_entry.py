@@ -68,8 +68,15 @@ class _Entrant:
         call = _Call(path, fn)
         with self._lock:  # the thread only leaves while holding this lock, with no call queued
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name="netatlas-netns", daemon=True)
-                self._thread.start()
+                # a new thread starts in its creator's namespace: this caller's, its home
+                home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+                thread = threading.Thread(target=self._serve, args=(home,), name="netatlas-netns", daemon=True)
+                try:
+                    thread.start()
+                except BaseException:
+                    os.close(home)
+                    raise
+                self._thread = thread
             self._calls.put(call)
         call.done.wait()
         if call.error is not None:
@@ -77,11 +84,8 @@ class _Entrant:
         value: T = call.value
         return value
 
-    def _serve(self) -> None:
-        try:
-            home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            home = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    def _serve(self, home: int) -> None:
+        call: _Call | None = None
         try:
             while True:
                 try:
@@ -93,8 +97,14 @@ class _Entrant:
                             return
                     continue
                 if not self._one(call, home):
-                    self._give_up(call)
+                    self._give_up(call.error)
                     return
+        except BaseException as exc:  # a fault here must never leave a caller waiting
+            error = OSError(f"the namespace-entering thread failed: {exc!r}")
+            if call is not None and not call.done.is_set():
+                call.error = error
+                call.done.set()
+            self._give_up(error)
         finally:
             os.close(home)
 
@@ -124,8 +134,8 @@ class _Entrant:
         call.done.set()
         return True
 
-    def _give_up(self, failed: _Call) -> None:
-        """Stranded in another namespace: fail what is queued and end this thread.
+    def _give_up(self, error: BaseException | None) -> None:
+        """Stranded in another namespace, or broken: fail what is queued and end.
 
         The next call starts a new thread from its caller's thread (a new thread
         starts in its creator's namespace, so never from this one).
@@ -133,7 +143,7 @@ class _Entrant:
         with self._lock:
             while not self._calls.empty():
                 call = self._calls.get_nowait()
-                call.error = failed.error
+                call.error = error
                 call.done.set()
             self._thread = None
 
