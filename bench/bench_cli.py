@@ -16,6 +16,11 @@ bytecode (``pip install`` compiles it at install time): ``PYTHONDONTWRITEBYTECOD
 is dropped from their environment, and a first, untimed run writes the cache. With
 it set and no cache (an editable install in an environment that sets it), every
 start compiles netatlas's modules again, ~15-30 ms more here.
+
+``no_site_seconds`` is ``python -S -c pass``: the interpreter without ``site``. Where
+it is far below the baseline, ``.pth`` hooks in site-packages (this sandbox has one
+that imports certifi, ~25 ms) inflate the baseline, and the ratio looks better than
+on a plain install; docs/benchmarks.md gives both.
 """
 
 from __future__ import annotations
@@ -81,11 +86,13 @@ def main() -> int:
         commands = {"cli-help": ["--help"], "cli-parse-hosts": ["parse", "hosts", str(hosts), "--json"]}
         argvs = {name: [*_entry(), *extra] for name, extra in commands.items()}
         base_argv = [sys.executable, "-c", "pass"]
-        for argv in (base_argv, *argvs.values()):
+        nosite_argv = [sys.executable, "-S", "-c", "pass"]
+        for argv in (base_argv, nosite_argv, *argvs.values()):
             run(argv)  # warm the page cache and write the bytecode cache
-        times: dict[str, list[float]] = {name: [] for name in ("baseline", *argvs)}
+        times: dict[str, list[float]] = {name: [] for name in ("baseline", "no-site", *argvs)}
         for _ in range(max(1, args.repeat)):
             times["baseline"].append(run(base_argv))
+            times["no-site"].append(run(nosite_argv))
             for name, argv in argvs.items():
                 times[name].append(run(argv))
         base = statistics.median(times["baseline"])
@@ -101,6 +108,9 @@ def main() -> int:
                 command=" ".join(["netatlas", *commands[name][:3]]),
                 repeat=args.repeat,
                 spread={"seconds": _spread(times[name]), "baseline_seconds": _spread(times["baseline"])},
+                # python -S -c pass: what the interpreter costs before site's .pth hooks; a
+                # baseline far above it means site-packages hooks flatter the ratio
+                no_site_seconds=round(statistics.median(times["no-site"]), 4),
                 top_imports=top_imports(argv, env),
                 peak_rss_mb=children_peak_rss_mb(),
             )
