@@ -62,17 +62,33 @@ def load_json_array(lines: list[Line], what: str) -> list[Any]:
     return items
 
 
-def line_of(key: str, value: str, lines: list[Line]) -> int:
-    """The line where ``"key": "value"`` stands (the first content line if nowhere).
+class JsonLines:
+    """Where each ``"key": "value"`` pair of a JSON text first stands, found in one pass.
 
-    >>> line_of("ifname", "eth0", [Line(1, "["), Line(2, '  {"ifname": "eth0"}')])
+    Built once per parse: ``ip -j`` prints one object per interface or neighbour, and
+    searching every line again for each object (a pattern compiled per object) made
+    a host with 650 interfaces spend more time here than in the rest of its parse.
+    A pair whose value needs JSON escaping is not found; it gets the first content
+    line, as a pair that is nowhere does.
+
+    >>> JsonLines([Line(1, "["), Line(2, '  {"ifname": "eth0"}')]).line_of("ifname", "eth0")
     2
+    >>> JsonLines([Line(1, '[{"ifname":"lo"},{"ifname":"eth0"}]')]).line_of("ifname", "wlan0")
+    1
     """
-    needle = re.compile(r'"' + re.escape(key) + r'"\s*:\s*"' + re.escape(value) + '"')
-    for ln in lines:
-        if needle.search(ln.text):
-            return ln.no
-    return first_content_line(lines)
+
+    _PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+    def __init__(self, lines: list[Line]) -> None:
+        self._first = first_content_line(lines)
+        self._at: dict[tuple[str, str], int] = {}
+        for ln in lines:
+            for m in self._PAIR.finditer(ln.text):
+                self._at.setdefault((m.group(1), m.group(2)), ln.no)
+
+    def line_of(self, key: str, value: str) -> int:
+        """The line where ``"key": "value"`` first stands (the first content line if nowhere)."""
+        return self._at.get((key, value), self._first)
 
 
 def to_int(value: object) -> int | None:

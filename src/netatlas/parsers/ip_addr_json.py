@@ -42,7 +42,7 @@ from netatlas.parsers._base import (
     mac,
     run_stages,
 )
-from netatlas.parsers._linux import is_up, line_of, load_json_array, to_int
+from netatlas.parsers._linux import JsonLines, is_up, load_json_array, to_int
 
 INFO = ParserInfo(
     kind="ip-addr-json",
@@ -63,6 +63,7 @@ def sniff(text: str) -> float:
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: the decoded JSON objects, each with the ``line`` that names it."""
+    where = JsonLines(lines)
     doc = load_json_array(lines, "interfaces")
     out: list[dict[str, Any]] = []
     for item in doc:
@@ -72,7 +73,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
         if not isinstance(name, str) or not name:
             warnings.add(first_content_line(lines), "skipped JSON object without 'ifname'")
             continue
-        out.append({**item, "line": line_of("ifname", name, lines)})
+        out.append({**item, "line": where.line_of("ifname", name)})
     if not out and not any(isinstance(i, dict) for i in doc):
         raise ParseError("no interface objects in the JSON", line=first_content_line(lines))
     return out
