@@ -16,8 +16,9 @@ Vantages:
   inspect still puts them on the map.
 * ``container:<name>`` (channel ``docker-exec``) for each running container whose
   namespace cannot be read here: every one when the engine runs elsewhere (Windows
-  and macOS, Docker Desktop on Linux, a ``tcp://``/``ssh://`` ``DOCKER_HOST``), and on
-  Linux each one whose process is missing here (``/proc/PID`` gone). They are entered
+  and macOS, Docker Desktop on Linux, a ``tcp://``/``ssh://`` engine, an engine on
+  another kernel such as Colima's VM), and on Linux each one whose process is missing
+  here (``/proc/PID`` gone). They are entered
   with ``docker exec`` (:mod:`netatlas.collect.docker_exec`), at most ``exec_limit``
   of them; not for Windows containers (no ``cat``, no ``ip``).
 
@@ -40,9 +41,10 @@ The API is not a command, so it cannot go through the
 answers from recorded responses. SDK and HTTP errors become failures:
 ``daemon-down`` (socket missing or refusing, "Error while fetching server API
 version"), ``permission-denied`` (the socket's group), ``timeout``, ``error`` (an
-HTTP error status), ``unsupported`` (no SDK). With ``DOCKER_HOST`` unset and no
-``/var/run/docker.sock``, Docker is simply not installed and there is no engine
-vantage at all.
+HTTP error status), ``unsupported`` (no SDK). The engine is the one the ``docker``
+CLI uses: ``DOCKER_HOST``, else the current context (:mod:`netatlas.collect.docker_context`),
+and a failure names that context. With neither, and no ``/var/run/docker.sock``,
+Docker is simply not installed and there is no engine vantage at all.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from netatlas.collect import containers, docker_exec
+from netatlas.collect import containers, docker_context, docker_exec
 from netatlas.collect.base import Planned, Source
+from netatlas.collect.docker_context import Endpoint
 from netatlas.collect.runner import Result, Runner, SubprocessRunner
 from netatlas.model import Failure, Vantage, VantageKind
 
@@ -146,15 +149,19 @@ def classify_error(exc: BaseException) -> Failure:
 
 
 class DockerApi:
-    """The real Engine API through the ``docker`` SDK (``docker.from_env``).
+    """The real Engine API through the ``docker`` SDK.
 
-    The client is made on first use (the SDK asks the engine its API version then,
-    which is where a stopped daemon shows). Calls are plain ``GET``s on the SDK's
-    ``requests`` session, so the body is kept exactly as the engine sent it.
+    The engine is the one the ``docker`` CLI would use (``DOCKER_HOST``, else the
+    current context: :mod:`netatlas.collect.docker_context`). The client is made on
+    first use (the SDK asks the engine its API version then, which is where a stopped
+    daemon shows). Calls are plain ``GET``s on the SDK's ``requests`` session, so the
+    body is kept exactly as the engine sent it. Failures name the context that chose
+    the engine, since a stale one is a common cause.
 
     Args:
         timeout: seconds per call (and for connecting).
-        environment: instead of ``os.environ`` (``DOCKER_HOST``, ``DOCKER_TLS_VERIFY`` …).
+        environment: instead of ``os.environ`` (``DOCKER_HOST``, ``DOCKER_CONTEXT``,
+            ``DOCKER_TLS_VERIFY`` …).
     """
 
     def __init__(self, timeout: float = DEFAULT_API_TIMEOUT, environment: Mapping[str, str] | None = None):
@@ -162,14 +169,29 @@ class DockerApi:
         self._env = dict(os.environ if environment is None else environment)
         self._client: Any = None
         self._failure: Failure | None = None
+        self._where: Endpoint | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where the engine is, as the ``docker`` CLI would choose it (resolved once)."""
+        if self._where is None:
+            self._where = docker_context.resolve(self._env)
+        return self._where
 
     def installed(self) -> bool:
-        """False when nothing says an engine exists: no ``DOCKER_HOST``, no default socket (Linux)."""
-        if self._env.get("DOCKER_HOST"):
+        """False when nothing says an engine exists: no ``DOCKER_HOST``, no context, no default socket (Linux)."""
+        ep = self.endpoint
+        if ep.host is not None or ep.error is not None:
             return True
         if platform.system() != "Linux":
             return True  # Docker Desktop's pipe/socket: a connection failure says more
         return os.path.lexists(_DEFAULT_SOCKET)
+
+    def _failed(self, failure: Failure) -> Failure:
+        ep = self.endpoint
+        if ep.context is None:
+            return failure
+        return Failure(failure.code, f"{failure.message} (docker context {ep.context!r}: {ep.host})")
 
     def _api(self) -> Any:
         if self._client is None and self._failure is None:
@@ -178,10 +200,18 @@ class DockerApi:
             except ImportError:
                 self._failure = Failure("unsupported", "the 'docker' Python package is not installed")
                 return None
+            ep = self.endpoint
+            if ep.error is not None:
+                self._failure = Failure("error", ep.error)
+                return None
+            timeout = int(max(1, self._timeout))
             try:
-                self._client = docker.from_env(timeout=int(max(1, self._timeout)), environment=self._env).api
+                if ep.context is None:  # DOCKER_HOST (with its TLS variables) or the default socket
+                    self._client = docker.from_env(timeout=timeout, environment=self._env).api
+                else:
+                    self._client = docker.APIClient(base_url=ep.host, tls=ep.tls or False, timeout=timeout)
             except Exception as exc:  # the SDK raises DockerException, requests or OS errors alike
-                self._failure = classify_error(exc)
+                self._failure = self._failed(classify_error(exc))
         return self._client
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> Result:
@@ -194,7 +224,8 @@ class DockerApi:
         try:
             resp = api.get(url, params=dict(params or {}), timeout=self._timeout)
         except Exception as exc:  # requests/urllib3/socket errors, classified
-            return Result(argv, duration_s=time.monotonic() - t0, started=started, failure=classify_error(exc))
+            fail = self._failed(classify_error(exc))
+            return Result(argv, duration_s=time.monotonic() - t0, started=started, failure=fail)
         body: bytes = resp.content
         took = time.monotonic() - t0
         if resp.status_code >= 400:
@@ -266,11 +297,6 @@ def default_api(runner: Runner) -> ApiClient | None:
     return real if real.installed() else None
 
 
-def _remote_docker_host() -> bool:
-    host = os.environ.get("DOCKER_HOST", "")
-    return host.startswith(("tcp://", "ssh://", "http://", "https://"))
-
-
 def _info(res: Result) -> dict[str, Any]:
     if res.failure is not None:
         return {}
@@ -279,6 +305,18 @@ def _info(res: Result) -> dict[str, Any]:
     except ValueError:
         return {}
     return obj if isinstance(obj, dict) else {}
+
+
+def _foreign_kernel(live: ApiClient | None, info: Mapping[str, Any]) -> bool:
+    """True when the live engine says it runs on another kernel than this one.
+
+    Only for the live engine: a replayed ``/info`` comes from whatever machine
+    recorded it.
+    """
+    if not isinstance(live, DockerApi):
+        return False
+    theirs = str(info.get("KernelVersion") or "")
+    return bool(theirs) and theirs != platform.release()
 
 
 def _desktop(info: Mapping[str, Any]) -> bool:
@@ -338,12 +376,13 @@ def plan(
             caller hands in its own API, which the runner's ``docker`` may not reach.
     """
     system = system or platform.system()
+    found: ApiClient | None = None
     if api is None:
         found = default_api(runner)
         if found is None:
             return []
         api = found
-        remote = _remote_docker_host()
+        remote = isinstance(found, DockerApi) and found.endpoint.remote
         default_limit = docker_exec.MAX_CONTAINERS
     else:
         remote = False
@@ -353,7 +392,10 @@ def plan(
     info = api.get("/info")
     about = _info(info)
     if namespaces is None:
-        namespaces = system == "Linux" and not remote and not _desktop(about)
+        # a container's State.Pid names a process here only if the engine runs on this
+        # kernel: not Docker Desktop's VM, not an engine reached over the network, not
+        # a VM behind a context's socket (Colima, Podman machine), whose kernel differs
+        namespaces = system == "Linux" and not remote and not _desktop(about) and not _foreign_kernel(found, about)
     if str(about.get("OSType") or "linux") != "linux":
         limit = 0  # Windows containers: no cat, no ip to run inside
     engine = Vantage(
