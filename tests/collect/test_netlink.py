@@ -37,7 +37,8 @@ def _rtmsg(**fields: int) -> bytes:
     from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
     msg = rtmsg()
-    for name, value in {"family": socket.AF_INET, "dst_len": 32, "table": 254, "type": 1, **fields}.items():
+    defaults = {"family": socket.AF_INET, "dst_len": 32, "table": 254, "proto": 2, "type": 1}
+    for name, value in {**defaults, **fields}.items():
         msg[name] = value
     msg["header"]["type"] = 24  # RTM_NEWROUTE
     msg["attrs"] = [("RTA_DST", "192.0.2.7" if msg["family"] == socket.AF_INET else "2001:db8::7")]
@@ -48,7 +49,10 @@ def _rtmsg(**fields: int) -> bytes:
 @pytest.mark.parametrize(
     ("fields", "skipped"),
     [
-        ({"table": 255, "type": 2}, True),  # local 192.0.2.7: an address's own host route
+        ({"table": 255, "type": 2}, True),  # local 192.0.2.7 proto kernel: an address's own host route
+        ({"table": 255, "type": 2, "proto": 3}, False),  # ip route add local 192.0.2.7 dev lo (proto boot)
+        ({"table": 255, "type": 3, "proto": 4}, False),  # a broadcast route somebody added (proto static)
+        ({"table": 255, "type": 2, "family": socket.AF_INET6, "dst_len": 128, "proto": 3}, False),  # AnyIP /128
         ({"table": 255, "type": 3}, True),  # broadcast
         ({"table": 255, "type": 4, "family": socket.AF_INET6, "dst_len": 64}, True),  # IPv6 anycast
         ({"table": 255, "type": 5, "family": socket.AF_INET6, "dst_len": 8}, True),  # multicast ff00::/8
@@ -107,6 +111,8 @@ def namespace() -> Iterator[str]:
             "route add 203.0.113.0/24 via 198.51.100.1 table 100",
             "rule add from 198.51.100.0/24 table 100",
             "route add local 198.18.0.0/15 dev lo",
+            "route add local 192.0.2.10 dev lo",  # a VIP: its /32 host route, made by hand
+            "route add local 2001:db8:ff::5 dev lo",
         ):
             _ip("-n", a, *cmd.split())
         yield a
@@ -117,7 +123,7 @@ def namespace() -> Iterator[str]:
 
 def _derived(route: dict[str, Any]) -> bool:
     """What the reader leaves out, said in ``ip -j`` terms."""
-    if route.get("table") != "local":
+    if route.get("table") != "local" or route.get("protocol") != "kernel":
         return False
     full = "/" not in route["dst"]
     return route.get("type") in ("broadcast", "anycast", "multicast") or (route.get("type") == "local" and full)
@@ -138,6 +144,8 @@ def test_dump_is_what_ip_shows_less_each_addresss_own_routes(namespace: str) -> 
     assert any(_derived(r) for r in shown)  # the test's namespace has some to leave out
     assert {(r["dst"], r.get("table")) for r in ours} >= {
         ("198.18.0.0/15", "local"),  # AnyIP kept
+        ("192.0.2.10", "local"),  # and host routes somebody added
+        ("2001:db8:ff::5", "local"),
         ("127.0.0.0/8", "local"),
         ("203.0.113.0/24", "100"),  # the policy table
         ("default", None),

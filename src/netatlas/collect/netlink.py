@@ -20,8 +20,9 @@ worker threads can hang), which made a 300-namespace scan take 12 s. A named
 namespace's socket is created inside it by the one thread
 :mod:`netatlas.collect.netns_entry` keeps for entering namespaces, so no scan
 thread ever leaves this process's namespace; a socket stays in the namespace it was
-created in. :func:`_links_and_addrs` and :func:`_routes` read either this or a
-pyroute2 ``IPRoute`` (same message interface), so both give the same JSON.
+created in. :func:`_links_and_addrs` and :func:`_routes` read pyroute2 messages
+through the interface an ``IPRoute`` also has; the skipping of address routes is
+this socket's own (:meth:`_Rtnl.get_routes`).
 
 Netlink is Linux-only: on other platforms :func:`dump` records ``unsupported``.
 """
@@ -285,14 +286,15 @@ def _field_offsets(msg_class: Any) -> dict[str, int]:
 
 
 @cache
-def _rtmsg_offsets() -> tuple[int, int, int, int]:
+def _rtmsg_offsets() -> tuple[int, int, int, int, int]:
     from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
     at = _field_offsets(rtmsg)
-    return at["family"], at["dst_len"], at["table"], at["type"]
+    return at["family"], at["dst_len"], at["table"], at["proto"], at["type"]
 
 
 _RT_TABLE_LOCAL = 255
+_RTPROT_KERNEL = 2
 _RTN_LOCAL, _RTN_DERIVED = 2, (3, 4, 5)  # broadcast, anycast, multicast
 
 
@@ -300,14 +302,16 @@ def _derived_local_route(data: bytes, offset: int) -> bool:
     """A route the kernel adds to the ``local`` table for each address it has.
 
     Every address gets a host route of type ``local`` there (IPv4 also ``broadcast``
-    routes, IPv6 ``anycast`` and ``multicast`` ones): nine of a typical namespace's
-    fourteen routes, which repeat the address dump and which nothing in the atlas
-    reads. They are skipped before pyroute2 decodes them (decoding is most of a
-    dump's cost), by the fixed ``rtmsg`` fields alone. What the ``local`` table holds
-    beyond that (``127.0.0.0/8``, a ``local`` prefix route for AnyIP) is kept.
+    routes, IPv6 ``anycast`` and ``multicast`` ones), all with protocol ``kernel``:
+    nine of a typical namespace's fifteen routes, which repeat the address dump and
+    which nothing in the atlas reads. They are skipped before pyroute2 decodes them
+    (decoding is most of a dump's cost), by the fixed ``rtmsg`` fields alone. What
+    the ``local`` table holds beyond that is kept: ``127.0.0.0/8``, a ``local``
+    prefix route for AnyIP, and any route somebody added (``ip route add local
+    192.0.2.10 dev lo`` goes to this table, with protocol ``boot`` or their own).
     """
-    family, dst_len, table, rtype = _rtmsg_offsets()
-    if data[offset + table] != _RT_TABLE_LOCAL:
+    family, dst_len, table, proto, rtype = _rtmsg_offsets()
+    if data[offset + table] != _RT_TABLE_LOCAL or data[offset + proto] != _RTPROT_KERNEL:
         return False
     kind = data[offset + rtype]
     full = 32 if data[offset + family] == socket.AF_INET else 128
