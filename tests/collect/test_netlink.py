@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -234,8 +235,36 @@ def test_a_thread_that_cannot_return_home_ends_and_fails_its_call(
         real(fd)
 
     monkeypatch.setattr(netns_entry, "setns", setns)
-    with pytest.raises(OSError, match="could not return from"):
-        entrant.run(path, lambda: None)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        release.wait(5)
+
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            entrant.run(path, slow)
+        except OSError as exc:
+            outcome["first"] = exc
+
+    def second() -> None:  # queued behind the call that strands the thread
+        outcome["second"] = entrant.run(path, lambda: _inode("/proc/thread-self/ns/net"))
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(5)
+    b = threading.Thread(target=second)
+    b.start()
+    deadline = time.monotonic() + 5
+    while entrant._calls.qsize() == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    a.join(5)
+    b.join(5)
+    assert "could not return from" in str(outcome["first"])
+    assert outcome["second"] == _inode(path)  # asked again, served by a new thread, not failed
     deadline = time.monotonic() + 5
     while entrant._thread is not None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -254,3 +283,13 @@ def test_a_fault_in_the_thread_reaches_the_caller(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(netns_entry._Entrant, "_one", staticmethod(broken))
     with pytest.raises(OSError, match="namespace-entering thread failed"):
         entrant.run("/proc/self/ns/net", lambda: None)
+
+
+@needs_root
+def test_a_fifo_where_a_namespace_should_be_fails_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "not-a-namespace"
+    os.mkfifo(fifo)
+    entrant = netns_entry._Entrant()
+    with pytest.raises(OSError):
+        entrant.run(str(fifo), lambda: None)  # opened without blocking; setns refuses it
+    assert entrant.run("/proc/self/ns/net", lambda: 7) == 7  # and the thread still serves

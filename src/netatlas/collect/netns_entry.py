@@ -47,13 +47,14 @@ def setns(fd: int) -> None:
 class _Call:
     """One request: where, what, and its outcome once ``done`` is set."""
 
-    __slots__ = ("done", "error", "fn", "path", "value")
+    __slots__ = ("done", "error", "fn", "path", "retry", "value")
 
     def __init__(self, path: str, fn: Callable[[], Any]) -> None:
         self.path, self.fn = path, fn
         self.done = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
+        self.retry = False  # not served: its thread had to end; ask again
 
 
 class _Entrant:
@@ -65,7 +66,18 @@ class _Entrant:
         self._thread: threading.Thread | None = None
 
     def run(self, path: str, fn: Callable[[], T]) -> T:
-        call = _Call(path, fn)
+        while True:
+            call = _Call(path, fn)
+            self._submit(call)
+            call.done.wait()
+            if not call.retry:
+                break
+        if call.error is not None:
+            raise call.error
+        value: T = call.value
+        return value
+
+    def _submit(self, call: _Call) -> None:
         with self._lock:  # the thread only leaves while holding this lock, with no call queued
             if self._thread is None or not self._thread.is_alive():
                 # a new thread starts in its creator's namespace: this caller's, its home
@@ -78,11 +90,6 @@ class _Entrant:
                     raise
                 self._thread = thread
             self._calls.put(call)
-        call.done.wait()
-        if call.error is not None:
-            raise call.error
-        value: T = call.value
-        return value
 
     def _serve(self, home: int) -> None:
         call: _Call | None = None
@@ -97,14 +104,14 @@ class _Entrant:
                             return
                     continue
                 if not self._one(call, home):
-                    self._give_up(call.error)
+                    self._give_up()
                     return
         except BaseException as exc:  # a fault here must never leave a caller waiting
             error = OSError(f"the namespace-entering thread failed: {exc!r}")
             if call is not None and not call.done.is_set():
                 call.error = error
                 call.done.set()
-            self._give_up(error)
+            self._give_up()
         finally:
             os.close(home)
 
@@ -112,7 +119,8 @@ class _Entrant:
     def _one(call: _Call, home: int) -> bool:
         """Serve one call; False when this thread could not return home and must end."""
         try:
-            fd = os.open(call.path, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: a FIFO put where a namespace should be must not stall every call
+            fd = os.open(call.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
                 setns(fd)
             finally:
@@ -134,16 +142,17 @@ class _Entrant:
         call.done.set()
         return True
 
-    def _give_up(self, error: BaseException | None) -> None:
-        """Stranded in another namespace, or broken: fail what is queued and end.
+    def _give_up(self) -> None:
+        """End this thread (stranded in another namespace, or broken), with no call lost.
 
-        The next call starts a new thread from its caller's thread (a new thread
-        starts in its creator's namespace, so never from this one).
+        Calls still queued are handed back to their callers to be asked again; the
+        next one starts a new thread from its caller's thread (a new thread starts in
+        its creator's namespace, so never from this one).
         """
         with self._lock:
             while not self._calls.empty():
                 call = self._calls.get_nowait()
-                call.error = error
+                call.retry = True
                 call.done.set()
             self._thread = None
 
