@@ -33,3 +33,18 @@ def test_parser_does_no_io(kind: str) -> None:
     src = inspect.getsource(get_parser(kind))
     for banned in ("subprocess", "open(", "socket", "os.system", "Path("):
         assert banned not in src, f"{kind} uses {banned}"
+
+
+def test_a_module_that_is_no_parser_is_an_unknown_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stray folder under parsers/ imports as a namespace package: not a kind."""
+    import importlib
+    import types
+
+    from netatlas.errors import UnknownKindError
+
+    real = importlib.import_module
+    stray = types.ModuleType("netatlas.parsers.testdata")
+    monkeypatch.setattr(importlib, "import_module", lambda name: stray if name.endswith(".testdata") else real(name))
+    with pytest.raises(UnknownKindError, match="unknown kind 'testdata'"):
+        get_parser("testdata")
+    assert get_parser("hosts").INFO.kind == "hosts"

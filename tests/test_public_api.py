@@ -67,3 +67,10 @@ def test_cli_start_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_lazy_model_names_are_listed() -> None:
+    import netatlas.model
+
+    assert {"Evidence", "Failure", "Vantage", "VantageKind", "Facts"} <= set(dir(netatlas.model))
+    assert netatlas.model.VantageKind.NETNS.value == "netns"

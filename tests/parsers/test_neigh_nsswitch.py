@@ -8,6 +8,7 @@ items, the first ``hosts:`` line winning, and the text view.
 from __future__ import annotations
 
 from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from netatlas.errors import ParseError
 from netatlas.model import Facts
 from netatlas.parsers import detect, parse
 from netatlas.render.facts_text import lines
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "parsers"
 
 
 def _messages(facts: Facts) -> list[tuple[int, str]]:
@@ -62,6 +65,15 @@ def test_non_mac_link_layer_address_is_unknown_with_a_warning_at_its_line() -> N
         (2, "link-layer address '192.0.2.1' of 203.0.113.5 is not a 48-bit MAC; kept as unknown"),
         (3, "skipped neighbour: 'x' is not an address"),
     ]
+
+
+def test_one_address_on_two_links_warns_at_the_second_ones_line() -> None:
+    # the real capture (two links, one router address on each), second MAC spoiled
+    real = (FIXTURES / "ip-neigh-json" / "netns-same-router-on-two-links.out").read_text()
+    spoiled = real.replace('"02:00:5e:10:00:02"', '"zz:00:5e:10:00:02"')
+    facts = parse("ip-neigh-json", spoiled)
+    assert [w.line for w in facts.warnings] == [13]  # the second "dst": "fe80::1", not the first (7)
+    assert [n.interface for n in facts.neighbours if str(n.address) == "fe80::1"] == ["v0", "v1"]
 
 
 def test_several_states_are_joined_and_an_empty_table_is_no_error() -> None:

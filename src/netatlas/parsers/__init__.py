@@ -44,10 +44,13 @@ def get_parser(kind: str) -> ParserModule:
     if _KIND.match(kind) and "_" not in kind:
         # imported straight away: listing every module (kinds()) costs a CLI start ~1 ms
         try:
-            return cast(ParserModule, importlib.import_module(name))
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
+        else:
+            if hasattr(module, "parse") and hasattr(module, "INFO"):  # not a stray folder (namespace package)
+                return cast(ParserModule, module)
     raise UnknownKindError(f"unknown kind {kind!r}; known kinds: auto, {', '.join(kinds())}")
 
 

@@ -71,6 +71,7 @@ def sniff(text: str) -> float:
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: one flat dict per neighbour (strings, a bool), with the line naming it."""
     where = JsonLines(lines)
+    seen: dict[str, int] = {}
     doc = load_json_array(lines, "neighbours")
     at = first_content_line(lines)
     out: list[dict[str, Any]] = []
@@ -79,7 +80,8 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
             warnings.add(at, f"skipped JSON item that is not a neighbour: {str(item)[:60]!r}")
             continue
         dst: str = item["dst"]
-        tok: dict[str, Any] = {"dst": dst, "line": where.line_of("dst", dst), "router": "router" in item}
+        seen[dst] = seen.get(dst, -1) + 1  # the same address on another interface: its own line
+        tok: dict[str, Any] = {"dst": dst, "line": where.line_of("dst", dst, seen[dst]), "router": "router" in item}
         for key in ("dev", "lladdr"):
             if isinstance(item.get(key), str):
                 tok[key] = item[key]
