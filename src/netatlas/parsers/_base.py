@@ -16,6 +16,7 @@ needs the same way:
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from netatlas.model import Facts, IPAddress, IPNetwork, Warning
 
 __all__ = [
     "Line",
+    "Occurrences",
     "ParserInfo",
     "ParserModule",
     "Platform",
@@ -432,3 +434,46 @@ def guard(fn: Callable[[], Facts], *, source: str) -> Facts:
 def iter_nonblank(items: Iterable[Line]) -> Iterator[Line]:
     """Lines that have something on them."""
     return (ln for ln in items if ln.text.strip())
+
+
+class Occurrences:
+    """Lines of a JSON text's ``"key": value`` pairs, indexed once per key, handed out in order.
+
+    JSON keeps no line numbers, so a warning about one object of ``ip -j`` or
+    ``ConvertTo-Json`` output points at the line naming it. Each key is indexed in
+    one pass (one pattern per key, not per object: a host with 650 interfaces
+    spent longer finding lines than parsing), and a repeated pair (one neighbour
+    address on two links, two objects with the same ``IPAddress``) gets its
+    successive lines. A pair that is nowhere gets the first content line.
+
+    >>> text = ['[', '  {"dst": "fe80::1", "dev": "a"},', '  {"dst": "fe80::1"}']
+    >>> where = Occurrences([Line(n, t) for n, t in enumerate(text, 1)])
+    >>> where.line("dst", "fe80::1"), where.line("dst", "fe80::1"), where.line("dev", "b")
+    (2, 3, 1)
+    """
+
+    def __init__(self, lines: list[Line]) -> None:
+        self._lines = lines
+        self._index: dict[str, dict[object, list[int]]] = {}
+
+    def _build(self, key: str) -> dict[object, list[int]]:
+        pat = re.compile(r'"' + re.escape(key) + r'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+        found: dict[object, list[int]] = {}
+        for ln in self._lines:
+            for m in pat.finditer(ln.text):
+                try:
+                    value = json.loads(m.group(1))
+                except ValueError:
+                    continue
+                found.setdefault(value, []).append(ln.no)
+        return found
+
+    def line(self, key: str, value: object) -> int:
+        """The line of the next unseen ``"key": value``, else the first content line."""
+        if key not in self._index:
+            self._index[key] = self._build(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            got = self._index[key].get(value)
+            if got:
+                return got.pop(0)
+        return first_content_line(self._lines)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from netatlas.errors import ParseError
 from netatlas.model import Facts, Family, IPAddress, IPNetwork, Route
 from netatlas.parsers._base import Line, Warnings, first_content_line, ip_or_none
 
-__all__ = ["JsonLines", "input_family", "is_up", "load_json", "load_json_array", "make_route", "to_int"]
+__all__ = ["input_family", "is_up", "load_json", "load_json_array", "make_route", "to_int"]
 
 _DEFAULT: dict[Family, IPNetwork] = {
     "inet": ipaddress.IPv4Network("0.0.0.0/0"),
@@ -60,43 +59,6 @@ def load_json_array(lines: list[Line], what: str) -> list[Any]:
     if not isinstance(items, list):
         raise ParseError(f"expected a JSON array of {what}", line=first_content_line(lines))
     return items
-
-
-class JsonLines:
-    """Where each ``"key": "value"`` pair of a JSON text stands, found in one pass.
-
-    Built once per parse: ``ip -j`` prints one object per interface or neighbour, and
-    searching every line again for each object (a pattern compiled per object) made
-    a host with 650 interfaces spend more time here than in the rest of its parse.
-    A pair that stands several times (one neighbour address on two interfaces) is
-    asked for by its occurrence. A pair whose value needs JSON escaping is not
-    found; it gets the first content line, as a pair that is nowhere does.
-
-    >>> where = JsonLines([Line(1, "["), Line(2, '  {"dst": "fe80::1", "dev": "a"},'), Line(3, '  {"dst": "fe80::1"}')])
-    >>> where.line_of("dst", "fe80::1"), where.line_of("dst", "fe80::1", 1), where.line_of("dev", "b")
-    (2, 3, 1)
-    >>> JsonLines([Line(1, '[{"ifname":"lo"},{"ifname":"eth0"}]')]).line_of("ifname", "eth0")
-    1
-    """
-
-    _PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-    def __init__(self, lines: list[Line]) -> None:
-        self._first = first_content_line(lines)
-        self._at: dict[tuple[str, str], list[int]] = {}
-        for ln in lines:
-            for m in self._PAIR.finditer(ln.text):
-                self._at.setdefault((m.group(1), m.group(2)), []).append(ln.no)
-
-    def line_of(self, key: str, value: str, occurrence: int = 0) -> int:
-        """The line of the ``occurrence``-th ``"key": "value"`` (counting from 0).
-
-        The last one's line when there are fewer; the first content line if none.
-        """
-        found = self._at.get((key, value))
-        if not found:
-            return self._first
-        return found[min(occurrence, len(found) - 1)]
 
 
 def to_int(value: object) -> int | None:

@@ -19,8 +19,6 @@ object (its ``InterfaceAlias``, ``Name`` …).
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from netatlas.errors import ParseError
@@ -28,7 +26,7 @@ from netatlas.model import Family
 from netatlas.parsers._base import Line, first_content_line
 from netatlas.parsers._linux import load_json
 
-__all__ = ["Occurrences", "family", "integer", "line_of", "load_objects", "text"]
+__all__ = ["family", "integer", "load_objects", "text"]
 
 _FAMILIES: dict[object, Family] = {
     2: "inet",
@@ -94,56 +92,3 @@ def family(value: object) -> Family | None:
     if not isinstance(key, (int, str)):
         return None
     return _FAMILIES.get(key)
-
-
-def line_of(lines: list[Line], key: str, value: object, nth: int = 0) -> int:
-    """The line holding the ``nth`` (0-based) ``"key": value``, else the first content line."""
-    if isinstance(value, str):
-        pat = re.compile(r'"' + re.escape(key) + r'"\s*:\s*"' + re.escape(_json_escaped(value)) + '"')
-    elif isinstance(value, int) and not isinstance(value, bool):
-        pat = re.compile(r'"' + re.escape(key) + r'"\s*:\s*' + str(value) + r"\b")
-    else:
-        return first_content_line(lines)
-    for ln in lines:
-        if pat.search(ln.text):
-            if nth == 0:
-                return ln.no
-            nth -= 1
-    return first_content_line(lines)
-
-
-def _json_escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-class Occurrences:
-    """Lines of ``"key": value`` pairs, indexed once per key, handed out in order.
-
-    Repeated values (two objects with the same ``IPAddress``) get successive lines.
-    """
-
-    def __init__(self, lines: list[Line]) -> None:
-        self._lines = lines
-        self._index: dict[str, dict[object, list[int]]] = {}
-
-    def _build(self, key: str) -> dict[object, list[int]]:
-        pat = re.compile(r'"' + re.escape(key) + r'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
-        found: dict[object, list[int]] = {}
-        for ln in self._lines:
-            for m in pat.finditer(ln.text):
-                try:
-                    value = json.loads(m.group(1))
-                except ValueError:
-                    continue
-                found.setdefault(value, []).append(ln.no)
-        return found
-
-    def line(self, key: str, value: object) -> int:
-        """The line of the next unseen ``"key": value``, else the first content line."""
-        if key not in self._index:
-            self._index[key] = self._build(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            got = self._index[key].get(value)
-            if got:
-                return got.pop(0)
-        return first_content_line(self._lines)

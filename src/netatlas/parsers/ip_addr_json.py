@@ -34,6 +34,7 @@ from netatlas.errors import ParseError
 from netatlas.model import Address, Facts, Family, Interface
 from netatlas.parsers._base import (
     Line,
+    Occurrences,
     ParserInfo,
     Platform,
     Warnings,
@@ -42,7 +43,7 @@ from netatlas.parsers._base import (
     mac,
     run_stages,
 )
-from netatlas.parsers._linux import JsonLines, is_up, load_json_array, to_int
+from netatlas.parsers._linux import is_up, load_json_array, to_int
 
 INFO = ParserInfo(
     kind="ip-addr-json",
@@ -63,7 +64,7 @@ def sniff(text: str) -> float:
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: the decoded JSON objects, each with the ``line`` that names it."""
-    where = JsonLines(lines)
+    where = Occurrences(lines)
     doc = load_json_array(lines, "interfaces")
     out: list[dict[str, Any]] = []
     for item in doc:
@@ -73,7 +74,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
         if not isinstance(name, str) or not name:
             warnings.add(first_content_line(lines), "skipped JSON object without 'ifname'")
             continue
-        out.append({**item, "line": where.line_of("ifname", name)})
+        out.append({**item, "line": where.line("ifname", name)})
     if not out and not any(isinstance(i, dict) for i in doc):
         raise ParseError("no interface objects in the JSON", line=first_content_line(lines))
     return out

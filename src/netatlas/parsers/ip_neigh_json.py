@@ -37,6 +37,7 @@ from netatlas.model import Facts
 from netatlas.model.facts import Neighbour
 from netatlas.parsers._base import (
     Line,
+    Occurrences,
     ParserInfo,
     Platform,
     Warnings,
@@ -45,7 +46,7 @@ from netatlas.parsers._base import (
     mac,
     run_stages,
 )
-from netatlas.parsers._linux import JsonLines, load_json_array
+from netatlas.parsers._linux import load_json_array
 
 INFO = ParserInfo(
     kind="ip-neigh-json",
@@ -70,8 +71,7 @@ def sniff(text: str) -> float:
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: one flat dict per neighbour (strings, a bool), with the line naming it."""
-    where = JsonLines(lines)
-    seen: dict[str, int] = {}
+    where = Occurrences(lines)
     doc = load_json_array(lines, "neighbours")
     at = first_content_line(lines)
     out: list[dict[str, Any]] = []
@@ -80,8 +80,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
             warnings.add(at, f"skipped JSON item that is not a neighbour: {str(item)[:60]!r}")
             continue
         dst: str = item["dst"]
-        seen[dst] = seen.get(dst, -1) + 1  # the same address on another interface: its own line
-        tok: dict[str, Any] = {"dst": dst, "line": where.line_of("dst", dst, seen[dst]), "router": "router" in item}
+        tok: dict[str, Any] = {"dst": dst, "line": where.line("dst", dst), "router": "router" in item}
         for key in ("dev", "lladdr"):
             if isinstance(item.get(key), str):
                 tok[key] = item[key]

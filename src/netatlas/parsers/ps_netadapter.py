@@ -34,8 +34,8 @@ from __future__ import annotations
 from typing import Any
 
 from netatlas.model import Facts, Interface
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, mac, run_stages
-from netatlas.parsers._powershell import Occurrences, integer, load_objects, text
+from netatlas.parsers._base import Line, Occurrences, ParserInfo, Platform, Warnings, mac, run_stages
+from netatlas.parsers._powershell import integer, load_objects, text
 
 INFO = ParserInfo(
     kind="ps-netadapter",

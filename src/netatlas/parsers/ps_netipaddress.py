@@ -40,13 +40,14 @@ from typing import Any
 from netatlas.model import Address, Facts, Family, Interface
 from netatlas.parsers._base import (
     Line,
+    Occurrences,
     ParserInfo,
     Platform,
     Warnings,
     ip_or_none,
     run_stages,
 )
-from netatlas.parsers._powershell import Occurrences, family, integer, load_objects, text
+from netatlas.parsers._powershell import family, integer, load_objects, text
 
 INFO = ParserInfo(
     kind="ps-netipaddress",

@@ -41,13 +41,14 @@ from typing import Any
 from netatlas.model import Facts, IPNetwork, Route
 from netatlas.parsers._base import (
     Line,
+    Occurrences,
     ParserInfo,
     Platform,
     Warnings,
     ip_or_none,
     run_stages,
 )
-from netatlas.parsers._powershell import Occurrences, integer, load_objects, text
+from netatlas.parsers._powershell import integer, load_objects, text
 
 INFO = ParserInfo(
     kind="ps-netroute",
