@@ -108,6 +108,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "ps-netroute",
         "ps-dnsclientserver",
         "ps-netadapter",
+        "ps-nettcpconnection",
         "hosts",
         "netsh-portproxy",
         "wsl-list",
@@ -161,6 +162,25 @@ def test_z820_atlas_shows_wsl_nat_with_host_and_shared_vm_and_the_lan() -> None:
     wsl_if = next(i for i in host.interfaces if i.name == "vEthernet (WSL)")
     assert wsl_if.mac == "00:15:5d:2a:8f:31"  # ipconfig and Get-NetAdapter agree
     assert [str(s) for s in host.dns.servers] == ["192.168.1.1"]
+
+
+@pytest.mark.parametrize(
+    ("port", "reached", "said"),
+    [
+        (5040, True, "0.0.0.0:5040 accepts it"),  # a Windows service on all addresses
+        (8000, False, "listens on 127.0.0.1:8000 only"),  # WSL's localhost relay (wslrelay)
+        (9999, False, "listens on port 9999"),  # nothing does: connection refused
+    ],
+)
+def test_why_on_the_windows_host_reads_its_listeners(port: int, reached: bool, said: str) -> None:
+    """Get-NetTCPConnection's listeners decide, where before a port was assumed served."""
+    from netatlas.reach import why
+
+    result = why(build_atlas(_scan(replay())), "lan", "192.168.1.20", port)
+    text = " ".join([result.reason or "", *(h.note for h in result.hops)])
+    assert result.reachable is reached, text
+    assert said in text, text
+    assert "assumes port" not in text
 
 
 # --------------------------------------------------------------------------- failure modes

@@ -5,7 +5,8 @@ Vantages and what is read from each (kinds in parentheses):
 * ``host`` (windows-host, named from ``COMPUTERNAME`` or ``hostname``): ``ipconfig
   /all`` (``ipconfig``), ``route print`` (``route-print``), PowerShell's
   ``Get-NetIPAddress``/``Get-NetRoute``/``Get-DnsClientServerAddress``/
-  ``Get-NetAdapter`` as JSON (``ps-*``), the hosts file (``hosts``), ``netsh interface
+  ``Get-NetAdapter``/``Get-NetTCPConnection -State Listen`` as JSON (``ps-*``), the
+  hosts file (``hosts``), ``netsh interface
   portproxy show all`` (``netsh-portproxy``), ``wsl.exe -l -v``/``--version``/
   ``--status`` (``wsl-*``), ``%UserProfile%\\.wslconfig`` (``wslconfig``, optional)
   and Docker Desktop's ``settings-store.json`` or legacy ``settings.json``
@@ -69,6 +70,7 @@ PRODUCES = (
     "ps-netroute",
     "ps-dnsclientserver",
     "ps-netadapter",
+    "ps-nettcpconnection",
     "hosts",
     "netsh-portproxy",
     "wsl-list",
@@ -92,6 +94,9 @@ PS_SCRIPTS: Mapping[str, str] = {
     "ps-netroute": _UTF8 + "Get-NetRoute | ConvertTo-Json -Depth 3",
     "ps-dnsclientserver": _UTF8 + "Get-DnsClientServerAddress | ConvertTo-Json -Depth 3",
     "ps-netadapter": _UTF8 + "Get-NetAdapter | ConvertTo-Json -Depth 3",
+    "ps-nettcpconnection": _UTF8
+    + "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,State,OwningProcess"
+    + " | ConvertTo-Json -Depth 3",
 }
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 
