@@ -458,3 +458,27 @@ def test_fixture_case_files_sit_beside_their_inputs() -> None:
     for case in Path(PARSER_FIXTURES).glob("*/*.case.json"):
         if case.parent.name in {"ipconfig", "route-print", "netsh-portproxy"}:
             assert case.with_name(case.name.replace(".case.json", ".out")).is_file()
+
+
+def test_tcp_listeners_by_state_number_or_name_and_bad_objects_warn_at_their_line() -> None:
+    text = (
+        "[\r\n"
+        '  {"LocalAddress": "0.0.0.0", "LocalPort": 3389, "State": "Listen", "OwningProcess": 1304},\r\n'
+        '  {"LocalAddress": "::", "LocalPort": 3389, "State": "2", "OwningProcess": 1304},\r\n'
+        '  {"LocalAddress": "10.0.0.5", "LocalPort": 52341, "State": 5, "OwningProcess": 9120},\r\n'
+        '  {"LocalAddress": "0.0.0.0", "LocalPort": 70000, "State": 2, "OwningProcess": 4},\r\n'
+        '  {"LocalAddress": "not-an-ip", "LocalPort": 445, "State": 2, "OwningProcess": 4},\r\n'
+        '  {"LocalAddress": "127.0.0.1", "LocalPort": 8000, "State": true, "OwningProcess": 1},\r\n'
+        '  {"LocalAddress": "fe80::1%12", "LocalPort": 5357, "OwningProcess": 4}\r\n'
+        "]\r\n"
+    )
+    facts = parse("ps-nettcpconnection", text)
+    assert [(str(li.address), li.port, li.pid) for li in facts.listeners] == [
+        ("0.0.0.0", 3389, 1304),
+        ("::", 3389, 1304),
+        ("fe80::1", 5357, 4),  # no State: the command asked for listeners; the zone is dropped
+    ]
+    assert [(w.line, w.message) for w in facts.warnings] == [
+        (5, "skipped listener: LocalPort 70000 is not a port"),
+        (6, "skipped listener on port 445: LocalAddress 'not-an-ip' is not an address"),
+    ]
