@@ -216,3 +216,17 @@ def test_an_engine_on_another_kernel_is_entered_by_docker_exec(
     web = [p for p in plans if p.vantage.id == "container:web"]
     assert [p.vantage.channel for p in web] == ([channel] if channel else [])
     assert plans[0].vantage.id == docker_engine.ENGINE
+
+
+def test_without_any_docker_config_the_sdk_is_not_imported(clean_env: Path) -> None:
+    """Most scans run where no context can be current; importing the SDK costs ~0.1 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from netatlas.collect import docker_context as d; "
+        "print(d.resolve().chosen_by, 'docker' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["default", "False"]

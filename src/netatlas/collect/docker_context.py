@@ -61,6 +61,12 @@ class Endpoint:
         return None
 
 
+def _config_file() -> bool:
+    """Whether the docker CLI has a ``config.json`` here (the only place naming a current context)."""
+    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    return os.path.isfile(os.path.join(folder, "config.json"))
+
+
 def resolve(environment: Mapping[str, str] | None = None) -> Endpoint:
     """The engine the ``docker`` CLI would use with ``environment`` (default: ``os.environ``).
 
@@ -69,6 +75,8 @@ def resolve(environment: Mapping[str, str] | None = None) -> Endpoint:
     env = os.environ if environment is None else environment
     if env.get("DOCKER_HOST"):
         return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+    if not env.get("DOCKER_CONTEXT") and not _config_file():
+        return Endpoint(None, "default")  # no context can be current: spare the SDK's import (~0.1 s)
     try:
         from docker.context import ContextAPI
         from docker.context.config import get_current_context_name
