@@ -67,36 +67,73 @@ def test_desktop_linux_context_is_followed(clean_env: Path, monkeypatch: pytest.
     )
 
 
-def test_precedence_is_the_docker_clis(clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_precedence_is_the_docker_clis(clean_env: Path, tmp_path: Path) -> None:
     cfg = _config(tmp_path / "cfg", "colima", {"colima": "unix:///c.sock", "remote": "ssh://dev@build.example"})
-    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
-    assert docker_context.resolve().host == "unix:///c.sock"  # currentContext
-    env = {"DOCKER_CONTEXT": "remote"}
-    ep = docker_context.resolve(env)
+    at = {"DOCKER_CONFIG": str(cfg)}
+    assert docker_context.resolve(at).host == "unix:///c.sock"  # currentContext
+    ep = docker_context.resolve({**at, "DOCKER_CONTEXT": "remote"})
     assert (ep.host, ep.chosen_by, ep.remote) == ("ssh://dev@build.example", "DOCKER_CONTEXT=remote", True)
-    assert docker_context.resolve({"DOCKER_CONTEXT": "default"}).host is None  # the default socket
-    ep = docker_context.resolve({"DOCKER_HOST": "tcp://10.0.0.5:2375", "DOCKER_CONTEXT": "remote"})
+    assert docker_context.resolve({**at, "DOCKER_CONTEXT": "default"}).host is None  # the default socket
+    ep = docker_context.resolve({**at, "DOCKER_HOST": "tcp://10.0.0.5:2375", "DOCKER_CONTEXT": "remote"})
     assert (ep.host, ep.chosen_by, ep.context) == ("tcp://10.0.0.5:2375", "DOCKER_HOST", None)  # DOCKER_HOST first
 
 
 def test_no_config_at_all_is_the_default(clean_env: Path) -> None:
     assert docker_context.resolve({}) == docker_context.Endpoint(None, "default")
+    (clean_env / ".docker").mkdir()
+    (clean_env / ".docker" / "config.json").write_text('{"auths": {"ghcr.io": {}}}')  # after docker login
+    assert docker_context.resolve({}) == docker_context.Endpoint(None, "default")
 
 
-def test_missing_and_corrupt_contexts_are_errors(
+def test_the_store_is_the_config_folders_never_the_working_directorys(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Without a config.json the SDK would read ./contexts: any folder could redirect the scan."""
+    cfg = tmp_path / "cfg"
+    _config(cfg, None, {"work": "tcp://192.0.2.10:2376"})
+    (cfg / "config.json").unlink()  # a context store with no config.json beside it
+    planted = tmp_path / "elsewhere"
+    _config(planted, None, {"work": "tcp://198.51.100.66:2375"})
+    monkeypatch.chdir(planted)
+    ep = docker_context.resolve({"DOCKER_CONFIG": str(cfg), "DOCKER_CONTEXT": "work"})
+    assert ep.host == "tcp://192.0.2.10:2376"
+
+
+def test_contexts_of_older_clis_and_tls_settings(clean_env: Path, tmp_path: Path) -> None:
+    cfg = _config(tmp_path / "cfg", None, {})
+    meta = cfg / "contexts" / "meta" / sha256(b"old").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(  # docker CLI 19.03: a StackOrchestrator and a kubernetes endpoint
+        '{"Name":"old","Metadata":{"StackOrchestrator":"all"},"Endpoints":{'
+        '"docker":{"Host":"tcp://192.0.2.7:2376","SkipTLSVerify":true},'
+        '"kubernetes":{"Host":"https://192.0.2.7:6443","SkipTLSVerify":false}}}'
+    )
+    ep = docker_context.resolve({"DOCKER_CONFIG": str(cfg), "DOCKER_CONTEXT": "old"})
+    assert ep.host == "tcp://192.0.2.7:2376" and ep.error is None  # the docker endpoint, not kubernetes
+    assert ep.tls is not None and ep.tls.verify is False  # TLS without verification, as the CLI speaks it
+    tls = cfg / "contexts" / "tls" / sha256(b"ca-only").hexdigest() / "docker"
+    tls.mkdir(parents=True)
+    (tls / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    _config(cfg, None, {"ca-only": "tcp://192.0.2.8:2376"})
+    ep = docker_context.resolve({"DOCKER_CONFIG": str(cfg), "DOCKER_CONTEXT": "ca-only"})
+    assert ep.tls is not None and ep.tls.verify == str(tls / "ca.pem")
+
+
+def test_missing_and_corrupt_contexts_are_errors(clean_env: Path, tmp_path: Path) -> None:
     cfg = _config(tmp_path / "cfg", "gone", {"broken": "unix:///b.sock"})
-    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
-    ep = docker_context.resolve()
+    at = {"DOCKER_CONFIG": str(cfg)}
+    ep = docker_context.resolve(at)
     assert ep.host is None and ep.error is not None and "'gone'" in ep.error and "does not exist" in ep.error
     (cfg / "contexts" / "meta" / sha256(b"broken").hexdigest() / "meta.json").write_text("{")
-    ep = docker_context.resolve({"DOCKER_CONTEXT": "broken"})
+    ep = docker_context.resolve({**at, "DOCKER_CONTEXT": "broken"})
     assert ep.error is not None and "cannot be read" in ep.error
-    api = docker_engine.DockerApi(environment={"DOCKER_CONTEXT": "broken"})
+    api = docker_engine.DockerApi(environment={**at, "DOCKER_CONTEXT": "broken"})
     assert api.installed()  # a context says there is an engine; its trouble is recorded
     res = api.get("/info")
     assert res.failure is not None and res.failure.code == "error" and "broken" in res.failure.message
+    (cfg / "config.json").write_text("{not json")
+    ep = docker_context.resolve(at)
+    assert ep.error is not None and "config.json cannot be read" in ep.error
 
 
 def test_a_stale_context_is_daemon_down_and_named(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,3 +267,30 @@ def test_without_any_docker_config_the_sdk_is_not_imported(clean_env: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["default", "False"]
+
+
+def test_an_ssh_context_uses_the_ssh_binary_like_the_cli(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import docker
+
+    cfg = _config(tmp_path / "cfg", "build", {"build": "ssh://dev@build.example"})
+    asked: dict[str, object] = {}
+
+    def client(**kwargs: object) -> object:
+        asked.update(kwargs)
+        raise docker.errors.DockerException("stand-in: nothing is contacted")
+
+    monkeypatch.setattr(docker, "APIClient", client)
+    res = docker_engine.DockerApi(environment={"DOCKER_CONFIG": str(cfg)}).get("/info")
+    assert asked["base_url"] == "ssh://dev@build.example" and asked["use_ssh_client"] is True
+    assert res.failure is not None and "docker context 'build'" in res.failure.message
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="Unix-socket engine: Linux")
+def test_an_http_error_names_the_context_too(clean_env: Path, tmp_path: Path, engine: tuple[Path, _Engine]) -> None:
+    sock, _server = engine
+    cfg = _config(tmp_path / "cfg", "colima", {"colima": f"unix://{sock}"})
+    res = docker_engine.DockerApi(timeout=5, environment={"DOCKER_CONFIG": str(cfg)}).get("/plugins")
+    assert res.failure is not None and "HTTP 404" in res.failure.message
+    assert f"docker context 'colima': unix://{sock}" in res.failure.message

@@ -2,14 +2,22 @@
 
 The ``docker`` CLI chooses its engine, first match wins
 (https://docs.docker.com/engine/reference/commandline/context_use/): ``DOCKER_HOST``;
-``DOCKER_CONTEXT``; the ``currentContext`` of its ``config.json`` (in
-``$DOCKER_CONFIG``, else ``~/.docker``); else the default socket. The SDK's
-``docker.from_env`` reads ``DOCKER_HOST`` only, so for everyone whose CLI works
-through a context (Docker Desktop on Linux switches to ``desktop-linux``; Colima,
-OrbStack and rootless Docker make contexts of their own) a scan would ask a socket
-that is not there, or a different engine than ``docker ps`` shows. Contexts are read
-with the SDK's own ``docker.context`` (``contexts/meta/<sha256 of the name>/meta.json``
-beside ``config.json``).
+``DOCKER_CONTEXT``; the ``currentContext`` of its ``config.json``; else the default
+socket. The SDK's ``docker.from_env`` reads ``DOCKER_HOST`` only, so for everyone
+whose CLI works through a context (Docker Desktop on Linux switches to
+``desktop-linux``; Colima, OrbStack and rootless Docker make contexts of their own) a
+scan would ask a socket that is not there, or another engine than ``docker ps`` shows.
+
+The context store is read here as the CLI lays it out, in ``$DOCKER_CONFIG`` (else
+``~/.docker``): ``config.json``'s ``currentContext``,
+``contexts/meta/<sha256 of the name>/meta.json`` for the endpoint and
+``contexts/tls/<sha256>/docker/{ca,cert,key}.pem`` for its TLS material. The SDK's own
+``docker.context`` is not used: it looks for the store beside whatever config file it
+finds, so without a ``config.json`` it reads ``./contexts`` in the working directory
+(any folder a scan runs from could redirect it to another engine), it fails on
+contexts written by older CLIs with a ``StackOrchestrator``, and it drops TLS for a
+context with ``SkipTLSVerify`` or a CA alone. Only the TLS settings are the SDK's
+(``docker.tls.TLSConfig``).
 
 A context that is named but missing or unreadable is an error for the scan to
 record, as the CLI refuses it too; a stale one (Docker Desktop uninstalled, its
@@ -19,9 +27,12 @@ context, which ``docker context use default`` fixes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = ["Endpoint", "resolve"]
@@ -61,41 +72,75 @@ class Endpoint:
         return None
 
 
-def _config_file() -> bool:
-    """Whether the docker CLI has a ``config.json`` here (the only place naming a current context)."""
-    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.isfile(os.path.join(folder, "config.json"))
+def _folder(env: Mapping[str, str]) -> Path:
+    """The docker CLI's configuration folder: ``$DOCKER_CONFIG``, else ``~/.docker``."""
+    given = env.get("DOCKER_CONFIG")
+    return Path(given).expanduser() if given else Path.home() / ".docker"
+
+
+def _current(folder: Path) -> tuple[str | None, str | None]:
+    """(``currentContext`` of ``config.json`` or None, why it cannot be read or None)."""
+    path = folder / "config.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:
+        return None, f"{path} cannot be read: {exc}"
+    name = doc.get("currentContext") if isinstance(doc, dict) else None
+    return (name if isinstance(name, str) and name else None), None
+
+
+def _tls(folder: Path, context_id: str, skip_verify: bool) -> Any:
+    """The SDK's TLS settings for a context's endpoint, or None for plain HTTP(S)-less sockets."""
+    tls_dir = folder / "contexts" / "tls" / context_id / "docker"
+    ca, cert, key = (tls_dir / name for name in ("ca.pem", "cert.pem", "key.pem"))
+    has_ca, has_pair = ca.is_file(), cert.is_file() and key.is_file()
+    if not (has_ca or has_pair or skip_verify):
+        return None
+    from docker.tls import TLSConfig
+
+    verify: bool | str = False if skip_verify else (str(ca) if has_ca else True)
+    return TLSConfig(
+        client_cert=(str(cert), str(key)) if has_pair else None,
+        ca_cert=str(ca) if has_ca else None,
+        verify=verify,
+    )
 
 
 def resolve(environment: Mapping[str, str] | None = None) -> Endpoint:
-    """The engine the ``docker`` CLI would use with ``environment`` (default: ``os.environ``).
-
-    ``DOCKER_CONFIG`` is read from the process environment, as the SDK reads it.
-    """
+    """The engine the ``docker`` CLI would use with ``environment`` (default: ``os.environ``)."""
     env = os.environ if environment is None else environment
     if env.get("DOCKER_HOST"):
         return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST")
-    if not env.get("DOCKER_CONTEXT") and not _config_file():
-        return Endpoint(None, "default")  # no context can be current: spare the SDK's import (~0.1 s)
-    try:
-        from docker.context import ContextAPI
-        from docker.context.config import get_current_context_name
-    except ImportError:  # no SDK: nothing can be asked anyway (the caller records that)
-        return Endpoint(None, "default")
+    folder = _folder(env)
     if env.get("DOCKER_CONTEXT"):
         name, chosen_by = env["DOCKER_CONTEXT"], f"DOCKER_CONTEXT={env['DOCKER_CONTEXT']}"
     else:
-        name = str(get_current_context_name() or "default")
-        chosen_by = f"context {name}"
+        current, problem = _current(folder)
+        if problem is not None:
+            return Endpoint(None, "config.json", error=problem)
+        if current is None:
+            return Endpoint(None, "default")
+        name, chosen_by = current, f"context {current}"
     if name == "default":
         return Endpoint(None, "default")
+    context_id = hashlib.sha256(name.encode("utf-8")).hexdigest()
+    meta_path = folder / "contexts" / "meta" / context_id / "meta.json"
     try:
-        ctx = ContextAPI.get_context(name)
-    except Exception as exc:  # the SDK raises a bare Exception for a corrupt meta.json
-        return Endpoint(None, chosen_by, error=f"docker context {name!r} cannot be read: {exc}")
-    if ctx is None:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return Endpoint(None, chosen_by, error=f"docker context {name!r} ({chosen_by}) does not exist")
-    host = getattr(ctx, "Host", None)
-    if not host:
-        return Endpoint(None, chosen_by, error=f"docker context {name!r} has no docker endpoint")
-    return Endpoint(str(host), chosen_by, tls=getattr(ctx, "TLSConfig", None))
+    except (OSError, ValueError) as exc:
+        return Endpoint(None, chosen_by, error=f"docker context {name!r} cannot be read: {meta_path}: {exc}")
+    endpoints = meta.get("Endpoints") if isinstance(meta, dict) else None
+    docker = endpoints.get("docker") if isinstance(endpoints, dict) else None
+    host = docker.get("Host") if isinstance(docker, dict) else None
+    if not isinstance(host, str) or not host:
+        return Endpoint(None, chosen_by, error=f"docker context {name!r} has no docker endpoint ({meta_path})")
+    skip = isinstance(docker, dict) and docker.get("SkipTLSVerify") is True
+    try:
+        tls = _tls(folder, context_id, skip)
+    except Exception as exc:  # the SDK's TLSConfig refuses missing or unusable files
+        return Endpoint(host, chosen_by, error=f"docker context {name!r}: its TLS settings are unusable: {exc}")
+    return Endpoint(host, chosen_by, tls=tls)

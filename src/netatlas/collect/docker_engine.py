@@ -205,11 +205,15 @@ class DockerApi:
                 self._failure = Failure("error", ep.error)
                 return None
             timeout = int(max(1, self._timeout))
+            # ssh:// through the ssh binary and ~/.ssh/config, as the docker CLI does (not paramiko)
+            ssh = (ep.host or "").startswith("ssh://")
             try:
                 if ep.context is None:  # DOCKER_HOST (with its TLS variables) or the default socket
-                    self._client = docker.from_env(timeout=timeout, environment=self._env).api
+                    self._client = docker.from_env(timeout=timeout, environment=self._env, use_ssh_client=ssh).api
                 else:
-                    self._client = docker.APIClient(base_url=ep.host, tls=ep.tls or False, timeout=timeout)
+                    self._client = docker.APIClient(
+                        base_url=ep.host, tls=ep.tls or False, timeout=timeout, use_ssh_client=ssh
+                    )
             except Exception as exc:  # the SDK raises DockerException, requests or OS errors alike
                 self._failure = self._failed(classify_error(exc))
         return self._client
@@ -231,7 +235,7 @@ class DockerApi:
         if resp.status_code >= 400:
             msg = _message(body) or resp.reason or ""
             code = "permission-denied" if resp.status_code == 403 else "error"
-            fail = Failure(code, f"{argv[1]}: HTTP {resp.status_code}: {msg}")
+            fail = self._failed(Failure(code, f"{argv[1]}: HTTP {resp.status_code}: {msg}"))
             return Result(argv, stderr=body, duration_s=took, started=started, failure=fail)
         return Result(argv, body, duration_s=took, started=started)
 
