@@ -76,3 +76,26 @@ def test_a_failing_discovery_is_raised_as_before(collectors: None) -> None:
     DISCOVERING.set()
     with pytest.raises(CollectError, match="discovery broke"):
         scan_mod.scan(ReplayRunner(), system="Brokenix")
+
+
+def test_a_collector_producing_none_of_the_kinds_asked_is_not_run(
+    collectors: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--only hosts asks no Docker engine: a later collector without those kinds never plans."""
+    calls: list[str] = []
+
+    def engine_plan(runner: Runner) -> list[Planned]:
+        calls.append("engine")
+        return []
+
+    engine = _module("fake_engine", engine_plan)
+    engine.PRODUCES = ("docker-info", "ip-addr-json")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "netatlas.collect.fake_engine", engine)
+    monkeypatch.setitem(scan_mod.COLLECTORS, "Enginix", ("fake_first", "fake_engine"))
+    DISCOVERING.set()
+    bundle = scan_mod.scan(ReplayRunner(), system="Enginix", only=["hosts"])
+    assert calls == [] and [v.id for v in bundle.vantages] == ["host"]
+    scan_mod.scan(ReplayRunner(), system="Enginix", only=["ip-addr-json"])
+    assert calls == ["engine"]
+    scan_mod.scan(ReplayRunner(), system="Enginix")  # everything: every collector
+    assert calls == ["engine", "engine"]

@@ -33,22 +33,34 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 """Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
 
-def _planners(system: str, runner: Runner, netns: Sequence[str] | None) -> list[Callable[[], list[Planned]]]:
-    """Each collector's ``plan``, ready to call, in ``COLLECTORS`` order."""
+def _planners(
+    system: str, runner: Runner, netns: Sequence[str] | None, kinds: set[str] | None
+) -> list[Callable[[], list[Planned]]]:
+    """Each collector's ``plan``, ready to call, in ``COLLECTORS`` order.
+
+    With ``kinds``, a collector after the first (the platform's own, which the others
+    hang their vantages on) is left out when it produces none of them: ``--only hosts``
+    asks no Docker engine and runs no kubectl.
+    """
     names = COLLECTORS.get(system)
     if not names:
         raise CollectError("unsupported", f"live scanning of {system} is not implemented yet; use --bundle")
 
-    def planner(name: str) -> Callable[[], list[Planned]]:
+    def planner(mod: Any, name: str) -> Callable[[], list[Planned]]:
         def plan() -> list[Planned]:
-            mod: Any = importlib.import_module(f"netatlas.collect.{name}")
             if name == "linux" and netns is not None:
                 return list(mod.plan(runner, netns=list(netns)))
             return list(mod.plan(runner))
 
         return plan
 
-    return [planner(name) for name in names]
+    out = []
+    for i, name in enumerate(names):
+        mod: Any = importlib.import_module(f"netatlas.collect.{name}")
+        if i > 0 and kinds is not None and not set(getattr(mod, "PRODUCES", ())) & kinds:
+            continue
+        out.append(planner(mod, name))
+    return out
 
 
 def scan(
@@ -88,7 +100,7 @@ def scan(
 
         planners: list[Callable[[], list[Planned]]] = [lambda: lab_plan(run, lab)]
     else:
-        planners = _planners(system, run, list(netns) if netns is not None else None)
+        planners = _planners(system, run, list(netns) if netns is not None else None, kinds)
     timed = _Timed(run, timeout)
 
     def one(job: tuple[str, Source]) -> Evidence | None:
