@@ -130,3 +130,26 @@ def test_result_round_trips_through_json() -> None:
 def test_diagnose_is_what_why_says() -> None:
     d = diagnose(z820(), "node:container:web", 80)
     assert d.fixes == why(z820(), "lan", "node:container:web", 80).fixes
+
+
+@pytest.mark.parametrize(
+    ("listen", "address", "v6only", "takes"),
+    [
+        ("0.0.0.0", "192.0.2.5", False, True),
+        ("0.0.0.0", "2001:db8::5", False, False),  # an IPv4 wildcard never takes IPv6
+        ("::", "192.0.2.5", False, True),  # Linux: IPv6 wildcard sockets are dual-stack
+        ("::", "192.0.2.5", True, False),  # Windows: IPv6-only
+        ("::", "2001:db8::5", True, True),
+        ("127.0.0.1", "127.0.0.1", False, True),
+        ("127.0.0.1", "::1", False, False),  # loopback of its own family only
+        ("192.0.2.5", "192.0.2.5", False, True),
+        ("192.0.2.5", "192.0.2.6", False, False),
+    ],
+)
+def test_a_bind_address_takes_its_own_family(listen: str, address: str, v6only: bool, takes: bool) -> None:
+    from ipaddress import ip_address
+
+    from netatlas.reach import _listen_matches
+
+    assert _listen_matches(ip_address(listen), ip_address(address), v6only=v6only) is takes
+    assert _listen_matches(None, ip_address(address)) is True  # no bind address known: every address

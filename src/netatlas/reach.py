@@ -49,9 +49,20 @@ LAN = "lan"
 """The default vantage of a reachability question: any other device on the LAN."""
 
 _LOOP4 = ipaddress.IPv4Address("127.0.0.1")
+_LOOP6 = ipaddress.IPv6Address("::1")
 _ANY = "0.0.0.0"  # noqa: S104 - the text of a wildcard bind, for people; nothing binds here
 _MAX_HOPS = 24
 _HOST_STACK_KINDS = frozenset({"docker-desktop-vm"})
+
+
+def hostport(address: object, port: int | None) -> str:
+    """``address:port`` as people write it: IPv6 in brackets (``[::1]:8000``).
+
+    >>> hostport("0.0.0.0", 8080), hostport(ipaddress.ip_address("::"), 445)
+    ('0.0.0.0:8080', '[::]:445')
+    """
+    text = str(address)
+    return f"[{text}]:{port}" if ":" in text else f"{text}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +204,12 @@ class _World:
         return out
 
     @cached_property
+    def windows(self) -> set[str]:
+        """Nodes seen from a Windows host vantage (IPv6-only wildcard sockets, Windows Firewall)."""
+        kinds = {v.id: v.kind for v in self.atlas.vantages}
+        return {n.id for n in self.nodes.values() if any(kinds.get(v) is VantageKind.WINDOWS_HOST for v in n.vantages)}
+
+    @cached_property
     def held(self) -> dict[IPAddress, list[tuple[str, str]]]:
         out: dict[IPAddress, list[tuple[str, str]]] = {}
         for n in self.nodes.values():
@@ -262,7 +279,7 @@ class _World:
             for li in self.listeners.get(w, []):
                 if li.protocol != "tcp":
                     continue
-                local = li.address is None or li.address.is_loopback
+                local = li.address is None or li.address.is_unspecified or li.address.is_loopback
                 if self.mode == "mirrored":
                     out.setdefault(self.host.id, []).append(
                         PortForward(
@@ -270,24 +287,26 @@ class _World:
                             via="wsl-mirrored",
                             listen_address=None if li.address is None else li.address,
                             listen_port=li.port,
-                            connect_address=li.address or _LOOP4,
+                            connect_address=_LOOP4 if li.address is None or li.address.is_unspecified else li.address,
                             connect_port=li.port,
                             target_node=w,
                             evidence=li.evidence,
                         )
                     )
                 elif self.mode == "nat" and self.localhost_forwarding and local:
-                    out.setdefault(self.host.id, []).append(
+                    # wslrelay listens on both of Windows' loopbacks
+                    out.setdefault(self.host.id, []).extend(
                         PortForward(
                             node=self.host.id,
                             via="wsl-localhost",
-                            listen_address=_LOOP4,
+                            listen_address=loop,
                             listen_port=li.port,
                             connect_address=_LOOP4,
                             connect_port=li.port,
                             target_node=w,
                             evidence=li.evidence,
                         )
+                        for loop in (_LOOP4, _LOOP6)
                     )
         return out
 
@@ -378,11 +397,20 @@ def _route(world: _World, node: Node, address: IPAddress) -> tuple[IPAddress | N
     return None
 
 
-def _listen_matches(listen: IPAddress | None, address: IPAddress) -> bool:
-    if listen is None or listen.is_unspecified:
+def _listen_matches(listen: IPAddress | None, address: IPAddress, *, v6only: bool = False) -> bool:
+    """Whether a socket bound to ``listen`` takes a packet for ``address``.
+
+    ``0.0.0.0`` takes IPv4 only. ``::`` takes IPv6, and IPv4 too where wildcard IPv6
+    sockets are dual-stack, as on Linux (``net.ipv6.bindv6only=0``); Windows makes
+    them IPv6-only (``v6only``), and lists the IPv4 wildcard as a socket of its own.
+    A loopback bind takes loopback of its own family.
+    """
+    if listen is None:
         return True
+    if listen.is_unspecified:
+        return address.version == listen.version or (listen.version == 6 and not v6only)
     if listen.is_loopback:
-        return address.is_loopback
+        return address.is_loopback and address.version == listen.version
     return listen == address
 
 
@@ -395,7 +423,7 @@ def _deliver(
         walk.reached, walk.final = True, node.id
         return None
     for f in world.forwards.get(node.id, []):
-        if f.listen_port != port or not _listen_matches(f.listen_address, address):
+        if f.listen_port != port or not _listen_matches(f.listen_address, address, v6only=node.id in world.windows):
             continue
         bind = f.listen_address or _ANY
         if f.via == "docker-publish":
@@ -410,7 +438,7 @@ def _deliver(
                     None,
                     address,
                     "forward",
-                    f"published port {bind}:{port} (docker -p, evidence {f.evidence}) relays to "
+                    f"published port {hostport(bind, port)} (docker -p, evidence {f.evidence}) relays to "
                     f"{world.label(target)} {f.connect_address}:{f.connect_port}",
                 )
             )
@@ -440,13 +468,14 @@ def _deliver(
                     None,
                     address,
                     "forward",
-                    f"netsh portproxy {bind}:{port} → {f.connect_address}:{f.connect_port} (evidence {f.evidence})",
+                    f"netsh portproxy {hostport(bind, port)} → {hostport(f.connect_address, f.connect_port)} "
+                    f"(evidence {f.evidence})",
                 )
             )
             walk.via_forward = True
             return node.id, f.connect_address, f.connect_port, node.id
     mine = [li for li in world.listeners.get(node.id, []) if li.port == port and li.protocol == "tcp"]
-    ok = [li for li in mine if _listen_matches(li.address, address)]
+    ok = [li for li in mine if _listen_matches(li.address, address, v6only=node.id in world.windows)]
     shut = [f for f in world.forwards.get(node.id, []) if f.listen_port == port and f.via != "wsl-localhost"]
     if not ok and shut:
         f = shut[0]
@@ -461,22 +490,34 @@ def _deliver(
         li = ok[0]
         bind = li.address or _ANY
         proc = f" ({li.process})" if li.process else ""
+        # netatlas reads no Windows Firewall rules, and their inbound default is Block
+        firewall = (
+            "; Windows Firewall rules are not read" if node.id in world.windows and not address.is_loopback else ""
+        )
         walk.hops.append(
-            Hop(node.id, None, address, "deliver", f"{bind}:{port}{proc} accepts it (evidence {li.evidence})")
+            Hop(
+                node.id,
+                None,
+                address,
+                "deliver",
+                f"{hostport(bind, port)}{proc} accepts it (evidence {li.evidence}){firewall}",
+            )
         )
         walk.reached, walk.final = True, node.id
         return None
     if mine:
         li = mine[0]
-        walk.hops.append(Hop(node.id, None, address, "stop", f"the service listens on {li.address}:{port} only"))
+        walk.hops.append(
+            Hop(node.id, None, address, "stop", f"the service listens on {hostport(li.address, port)} only")
+        )
         walk.stopped_at = node.id
         if li.address is not None and li.address.is_loopback:
             walk.reason = (
-                f"{world.label(node.id)} listens on {li.address}:{port} only (evidence {li.evidence}); "
+                f"{world.label(node.id)} listens on {hostport(li.address, port)} only (evidence {li.evidence}); "
                 "a loopback bind is reachable only from the same node"
             )
         else:
-            walk.reason = f"{world.label(node.id)} listens on {li.address}:{port}, not on {address}"
+            walk.reason = f"{world.label(node.id)} listens on {hostport(li.address, port)}, not on {address}"
         return None
     if node.id not in world.listeners:
         walk.hops.append(
@@ -784,9 +825,9 @@ def _diagnose(world: _World, node: Node, port: int, src: Node) -> Diagnosis:
     in_wsl = node.id in world.wsl
     if loopback_only and not same and not (in_wsl and from_host and world.localhost_forwarding):
         li = mine[0]
-        reasons.append(f"it listens on {li.address}:{port} only (evidence {li.evidence})")
+        reasons.append(f"it listens on {hostport(li.address, port)} only (evidence {li.evidence})")
         fixes.append(
-            f"make the service listen on 0.0.0.0:{port} instead of {li.address}:{port} "
+            f"make the service listen on 0.0.0.0:{port} instead of {hostport(li.address, port)} "
             f"(e.g. --host 0.0.0.0 / --bind 0.0.0.0:{port})"
         )
     if node.kind == "container" and not same:

@@ -165,18 +165,23 @@ def test_z820_atlas_shows_wsl_nat_with_host_and_shared_vm_and_the_lan() -> None:
 
 
 @pytest.mark.parametrize(
-    ("port", "reached", "said"),
+    ("src", "dst", "port", "reached", "said"),
     [
-        (5040, True, "0.0.0.0:5040 accepts it"),  # a Windows service on all addresses
-        (8000, False, "listens on 127.0.0.1:8000 only"),  # WSL's localhost relay (wslrelay)
-        (9999, False, "listens on port 9999"),  # nothing does: connection refused
+        # a Windows service on all IPv4 addresses; no firewall evidence, and it says so
+        ("lan", "192.168.1.20", 5040, True, "0.0.0.0:5040 accepts it (evidence host/ps-nettcpconnection); Windows"),
+        ("lan", "192.168.1.20", 8000, False, "listens on 127.0.0.1:8000 only"),  # WSL's localhost relay
+        ("lan", "192.168.1.20", 9999, False, "listens on port 9999"),  # nothing does: connection refused
+        # Windows' wildcard sockets are one family each: 0.0.0.0 takes no IPv6
+        ("host", "::1", 5040, False, "listens on 0.0.0.0:5040, not on ::1"),
+        ("host", "::1", 445, True, "[::]:445 accepts it"),
+        ("host", "::1", 8000, True, "carries ::1:8000 into"),  # wslrelay listens on both loopbacks
     ],
 )
-def test_why_on_the_windows_host_reads_its_listeners(port: int, reached: bool, said: str) -> None:
+def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: int, reached: bool, said: str) -> None:
     """Get-NetTCPConnection's listeners decide, where before a port was assumed served."""
     from netatlas.reach import why
 
-    result = why(build_atlas(_scan(replay())), "lan", "192.168.1.20", port)
+    result = why(build_atlas(_scan(replay())), src, dst, port)
     text = " ".join([result.reason or "", *(h.note for h in result.hops)])
     assert result.reachable is reached, text
     assert said in text, text

@@ -23,7 +23,7 @@ import ipaddress
 
 from netatlas.analysis import Options
 from netatlas.model.atlas import Atlas, Finding, ListenerRecord
-from netatlas.reach import LAN, why
+from netatlas.reach import LAN, hostport, why
 
 __all__ = ["CODE", "DESCRIPTION", "check"]
 
@@ -97,7 +97,7 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
         node = atlas.node(node_id)
         name = node.name if node is not None else node_id
         ports = sorted({li.port for li in records})
-        listed = ", ".join(f"{li.address}:{li.port}" + (f" ({li.process})" if li.process else "") for li in records)
+        listed = ", ".join(hostport(li.address, li.port) + (f" ({li.process})" if li.process else "") for li in records)
         found.append(
             Finding(
                 code=CODE,

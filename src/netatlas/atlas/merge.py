@@ -430,7 +430,7 @@ def _listeners(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Lis
                 ListenerRecord(
                     node=node_of[vid],
                     protocol=li.protocol,
-                    address=None if li.address is None or li.address.is_unspecified else li.address,
+                    address=li.address,  # 0.0.0.0 and :: kept: a wildcard takes its own family only
                     port=li.port,
                     process=li.process,
                     evidence=ev.id,

@@ -155,7 +155,11 @@ class PortForward(_Model):
 
 @dataclass(frozen=True, slots=True)
 class ListenerRecord(_Model):
-    """A service waiting on a node (address ``None`` means every address)."""
+    """A service waiting on a node.
+
+    ``address`` is the bind address: ``0.0.0.0`` or ``::`` for every address of that
+    family, ``None`` when the evidence names none (every address).
+    """
 
     node: str
     protocol: str
