@@ -469,16 +469,31 @@ def test_tcp_listeners_by_state_number_or_name_and_bad_objects_warn_at_their_lin
         '  {"LocalAddress": "0.0.0.0", "LocalPort": 70000, "State": 2, "OwningProcess": 4},\r\n'
         '  {"LocalAddress": "not-an-ip", "LocalPort": 445, "State": 2, "OwningProcess": 4},\r\n'
         '  {"LocalAddress": "127.0.0.1", "LocalPort": 8000, "State": true, "OwningProcess": 1},\r\n'
-        '  {"LocalAddress": "fe80::1%12", "LocalPort": 5357, "OwningProcess": 4}\r\n'
+        '  {"LocalAddress": "fe80::1%12", "LocalPort": 5357, "State": 2, "OwningProcess": 4},\r\n'
+        '  {"LocalAddress": "0.0.0.0", "LocalPort": 5353, "OwningProcess": 2480}\r\n'
         "]\r\n"
     )
     facts = parse("ps-nettcpconnection", text)
     assert [(str(li.address), li.port, li.pid) for li in facts.listeners] == [
         ("0.0.0.0", 3389, 1304),
         ("::", 3389, 1304),
-        ("fe80::1", 5357, 4),  # no State: the command asked for listeners; the zone is dropped
+        ("fe80::1", 5357, 4),  # the zone (interface index 12) is dropped, as elsewhere
     ]
     assert [(w.line, w.message) for w in facts.warnings] == [
         (5, "skipped listener: LocalPort 70000 is not a port"),
         (6, "skipped listener on port 445: LocalAddress 'not-an-ip' is not an address"),
+        (7, "skipped object: State 'True' is no TCP connection state"),
     ]
+
+
+def test_udp_endpoints_are_not_tcp_listeners() -> None:
+    """Get-NetUDPEndpoint prints LocalAddress, LocalPort and OwningProcess too, but no State."""
+    udp = (
+        "[\r\n"
+        '  {"LocalAddress": "0.0.0.0", "LocalPort": 5353, "OwningProcess": 2480},\r\n'
+        '  {"LocalAddress": "0.0.0.0", "LocalPort": 500, "OwningProcess": 4040}\r\n'
+        "]\r\n"
+    )
+    with pytest.raises(ParseError, match="Get-NetTCPConnection objects"):
+        parse("ps-nettcpconnection", udp)
+    assert get_parser("ps-nettcpconnection").sniff(udp) == 0.0

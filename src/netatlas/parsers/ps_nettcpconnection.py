@@ -14,8 +14,10 @@ in state ``Listen``, in output order:
 ``State`` is the ``MSFT_NetTCPConnection`` enumeration: a number in Windows
 PowerShell 5.1 (``2`` is ``Listen``), a name with PowerShell 7's ``-EnumsAsStrings``.
 Objects in any other state (a pasted ``Get-NetTCPConnection`` without ``-State
-Listen`` lists every connection) are not listeners and are left out; an object with
-no ``State`` at all is taken as a listener, as the command asked for listeners only.
+Listen`` lists every connection) are not listeners and are left out; a ``State`` that
+is no TCP state is left out with a warning. Objects without a ``State`` are not this
+cmdlet's (``Get-NetUDPEndpoint`` prints the same ports and processes, but no state):
+output with none is refused.
 
 Example (PowerShell 7, one listener, so a single object)::
 
@@ -65,40 +67,62 @@ _LISTEN = 2
 """``MSFT_NetTCPConnection.State``: 1 Closed, 2 Listen, 3 SynSent, … 5 Established, … 100 Bound."""
 
 
+_STATES = {
+    "closed": 1,
+    "listen": 2,
+    "synsent": 3,
+    "synreceived": 4,
+    "established": 5,
+    "finwait1": 6,
+    "finwait2": 7,
+    "closewait": 8,
+    "closing": 9,
+    "lastack": 10,
+    "timewait": 11,
+    "deletetcb": 12,
+    "bound": 100,
+}
+
+
 def sniff(text: str) -> float:
-    """High for JSON objects with ``LocalPort`` and ``OwningProcess``."""
+    """High for JSON objects with ``LocalPort``, ``OwningProcess`` and a ``State``."""
     head = text[:20000]
-    if '"LocalPort"' in head and '"OwningProcess"' in head:
+    if '"LocalPort"' in head and '"OwningProcess"' in head and '"State"' in head:
         return 0.95 if '"LocalAddress"' in head else 0.6
     return 0.0
 
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
-    """Tokens: the JSON objects that carry a ``LocalPort``, each with the line naming its port."""
-    objs = load_objects(lines, ("LocalPort",), "Get-NetTCPConnection objects")
+    """Tokens: the JSON objects that carry a ``State``, each with the line naming its port."""
+    objs = load_objects(lines, ("State",), "Get-NetTCPConnection objects")
     seen = Occurrences(lines)
     return [{**o, "line": seen.line("LocalPort", o.get("LocalPort"))} for o in objs]
 
 
-def _listening(state: object) -> bool:
-    if state is None:
-        return True
-    if isinstance(state, bool):
-        return False
-    if isinstance(state, int):
-        return state == _LISTEN
-    if isinstance(state, str):
-        s = state.strip().lower()
-        return s in ("listen", str(_LISTEN))
-    return False
+def _state(value: object) -> int | None:
+    """The ``MSFT_NetTCPConnection.State`` number of a JSON value (number, digits or name)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value in _STATES.values() else None
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key.isascii() and key.isdigit() and len(key) < 4:
+            return int(key) if int(key) in _STATES.values() else None
+        return _STATES.get(key)
+    return None
 
 
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
     listeners: list[Listener] = []
     for o in raw:
-        if not _listening(o.get("State")):
-            continue
         line: int = o["line"]
+        state = _state(o.get("State"))
+        if state is None:
+            warnings.add(line, f"skipped object: State {str(o.get('State'))[:40]!r} is no TCP connection state")
+            continue
+        if state != _LISTEN:
+            continue
         port = integer(o, "LocalPort")
         if port is None or not 0 < port < 65536:
             warnings.add(line, f"skipped listener: LocalPort {o.get('LocalPort')!r} is not a port")
