@@ -175,6 +175,7 @@ def test_z820_atlas_shows_wsl_nat_with_host_and_shared_vm_and_the_lan() -> None:
         ("host", "::1", 5040, False, "listens on 0.0.0.0:5040, not on ::1"),
         ("host", "::1", 445, True, "[::]:445 accepts it"),
         ("host", "::1", 8000, True, "carries ::1:8000 into"),  # wslrelay listens on both loopbacks
+        ("host", "::1", 2222, False, "forwards port 2222 on 0.0.0.0 only"),  # a v4tov4 rule takes IPv4 only
     ],
 )
 def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: int, reached: bool, said: str) -> None:

@@ -409,8 +409,9 @@ def test_portproxy_corpus_cases(stem: str) -> None:
     facts, exp = _case("netsh-portproxy", stem)
     assert len(facts.forwards) == exp["rule_count"]
     for fwd, rule in zip(facts.forwards, exp["rules"], strict=True):
-        assert fwd.listen_any and fwd.listen_address is None  # "*" and "0.0.0.0"
-        assert rule["listen_address"] in ("*", "0.0.0.0")
+        assert fwd.listen_any and rule["listen_address"] in ("*", "0.0.0.0")
+        # "*" names no family; "0.0.0.0" is IPv4's wildcard and stays
+        assert fwd.listen_address is None if rule["listen_address"] == "*" else str(fwd.listen_address) == "0.0.0.0"
         assert (fwd.listen_port, fwd.connect_port) == (int(rule["listen_port"]), int(rule["connect_port"]))
         if "not an IP" in rule["connect_address"]:
             assert fwd.connect_address is None and fwd.connect_host is None

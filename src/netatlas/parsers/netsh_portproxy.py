@@ -1,8 +1,9 @@
 """Windows ``netsh interface portproxy show all|v4tov4|v4tov6|v6tov4|v6tov6``.
 
 Schema: fills ``Facts.forwards``, one :class:`~netatlas.model.Forward` per rule:
-``listen_address`` (``None`` with ``listen_any=True`` for ``*``, ``0.0.0.0`` and
-``::``), ``listen_port``, ``connect_address`` or, when the rule names a host
+``listen_address`` (``listen_any=True`` for ``*``, ``0.0.0.0`` and ``::``; the
+address stays for the last two, which say the family a rule listens on, and is
+``None`` for ``*``), ``listen_port``, ``connect_address`` or, when the rule names a host
 (``localhost``), ``connect_host``; ``connect_port``; ``protocol`` ``"tcp"``
 (portproxy forwards TCP only).
 
@@ -120,7 +121,7 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
             continue
         listen = str(tok["listen"])
         listen_any = listen in _ANY
-        listen_address = None if listen_any else ip_or_none(listen)
+        listen_address = None if listen == "*" else ip_or_none(listen)
         if not listen_any and listen_address is None:
             warnings.add(line, f"listen address {listen!r} is not an address; recorded as unknown")
         connect = str(tok["connect"])
