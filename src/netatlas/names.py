@@ -131,18 +131,44 @@ def provenance(record: NameRecord) -> str:
 
 
 def records_for(atlas: Atlas, name: str) -> list[NameRecord]:
-    """Every record of ``name`` (compared as resolvers do) that has an answer."""
+    """Every record of ``name`` (compared as resolvers do) that has an answer, in atlas order.
+
+    A single-label name is sent to DNS with the search domains appended, so
+    ``nslookup Z820`` answers as ``Z820.fios-router.home``: that DNS answer is Z820's
+    too. Looked up in an index built once per atlas: the name-divergence check asks
+    for every name, and a 50 000-line ad-block hosts file made a scan over all
+    records per name take minutes.
+    """
     key = normalize(name)
+    exact, first_label = _name_index(atlas)
+    found = exact.get(key, [])
+    if "." not in key:
+        found = sorted({*found, *first_label.get(key, [])})
+    return [atlas.names[i] for i in found]
 
-    def matches(r: NameRecord) -> bool:
+
+_INDEX: list[tuple[tuple[NameRecord, ...], dict[str, list[int]], dict[str, list[int]]]] = []
+
+
+def _name_index(atlas: Atlas) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """(normalized name → record positions, first label of DNS answers → positions), for answered records.
+
+    Kept for the last atlas asked (by identity of its name table; atlases are immutable).
+    """
+    names = atlas.names
+    if _INDEX and _INDEX[0][0] is names:
+        return _INDEX[0][1], _INDEX[0][2]
+    exact: dict[str, list[int]] = {}
+    first_label: dict[str, list[int]] = {}
+    for i, r in enumerate(names):
+        if not r.addresses:
+            continue
         got = normalize(r.name)
-        if got == key:
-            return True
-        # a single-label name is sent to DNS with the search domains appended, so
-        # `nslookup Z820` answers as Z820.fios-router.home: that answer is Z820's too
-        return "." not in key and r.source in ("dns", "docker-dns") and got.split(".", 1)[0] == key
-
-    return [r for r in atlas.names if r.addresses and matches(r)]
+        exact.setdefault(got, []).append(i)
+        if r.source in ("dns", "docker-dns"):
+            first_label.setdefault(got.split(".", 1)[0], []).append(i)
+    _INDEX[:] = [(names, exact, first_label)]
+    return exact, first_label
 
 
 def _vantage_ids(atlas: Atlas, vantage: str) -> set[str]:
@@ -255,7 +281,7 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
         One :class:`Resolution` per answer, grouped by vantage (in the atlas' vantage
         order), each group in lookup order; ``first`` marks what an application gets.
     """
-    records = records_for(atlas, name)
+    records = everywhere = records_for(atlas, name)
     if vantage is not None:
         wanted = _vantage_ids(atlas, vantage)
         records = [r for r in records if r.vantage in wanted]
@@ -288,7 +314,7 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
                 writer=r.writer,
                 server=r.server,
                 evidence=r.evidence,
-                origin=_origin(r, atlas.names),
+                origin=_origin(r, everywhere),
                 order=order,
                 first=order == 0,
             )
