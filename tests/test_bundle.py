@@ -96,6 +96,16 @@ def test_path_traversal_is_refused(tmp_path: Path) -> None:
         read_bundle(out)
 
 
+def test_a_linked_folder_inside_a_bundle_is_refused(tmp_path: Path) -> None:
+    """evidence -> a folder elsewhere: the bundle would read (and redact copy) outside files."""
+    out = write_bundle(sample(), tmp_path / "b")
+    outside = tmp_path / "elsewhere"
+    (out / "evidence").rename(outside)  # same files, checksums still match
+    (out / "evidence").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(BundleError, match="goes through a symbolic link"):
+        read_bundle(out)
+
+
 def test_checksum_mismatch_is_refused(tmp_path: Path) -> None:
     out = write_bundle(sample(), tmp_path / "b")
     victim = next((out / "evidence").glob("*.out"))

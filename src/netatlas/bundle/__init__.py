@@ -219,8 +219,11 @@ class _Source:
                     raise BundleError(f"{self.path}: {name} is larger than {limit} bytes")
                 return self.zip.read(info)
             file = self.path / name
-            if file.is_symlink():
-                raise BundleError(f"{self.path}: {name} is a symbolic link; refusing to follow it")
+            # every part of the name, not only the last: a linked folder (evidence -> /etc)
+            # would make the bundle read, and redact copy, this machine's own files
+            for depth in range(1, len(pure.parts) + 1):
+                if (self.path / PurePosixPath(*pure.parts[:depth])).is_symlink():
+                    raise BundleError(f"{self.path}: {name} goes through a symbolic link; refusing to follow it")
             if file.stat().st_size > limit:
                 raise BundleError(f"{self.path}: {name} is larger than {limit} bytes")
             return file.read_bytes()
