@@ -405,3 +405,19 @@ def test_bad_key_file_is_refused(tmp_path: Path, content: str) -> None:
     path.write_text(content)
     with pytest.raises(RedactKeyError):
         load_or_create_key(path)
+
+
+def test_internationalised_names_and_names_on_refused_lines_are_redacted() -> None:
+    """A hosts file with a non-ASCII name and a line its parser refuses (leading zeros)."""
+    hosts_text = (
+        "127.0.0.1 localhost\n"
+        "203.0.113.99 café-server.megacorp.io café-server\n"
+        "203.000.113.005 leadzero4\n"
+        "198.51.100.7 printer.megacorp.io\n"
+    ).encode()
+    ev = Evidence("host/hosts", "host", "hosts", ("read", "/etc/hosts"), hosts_text)
+    r = redact_bundle(Bundle((Vantage("host", VantageKind.LINUX_HOST, "box"),), (ev,)), KEY)
+    out = r.evidence[0].data.decode()
+    for secret in ("café", "megacorp", "leadzero4", "printer", "203.0.113.99", "198.51.100.7"):
+        assert secret not in out, (secret, out)
+    assert "localhost" in out and out.count("\n") == 4

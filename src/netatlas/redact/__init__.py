@@ -170,6 +170,9 @@ def _text_view(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+_HOSTS_LINE = re.compile(r"^[ \t]*[0-9A-Fa-f:.%]*[0-9A-Fa-f][0-9A-Fa-f:.%]*[ \t]+([^#\n]+)", re.M)
+
+
 class _Names:
     """Candidate names, split into always-secret (host names) and maybe-secret."""
 
@@ -206,6 +209,15 @@ class _Names:
             self.public.update(m.name for m in n.members)
         self.public.update(d.name for d in facts.distros)
         self.public.update(i.name for i in facts.interfaces)
+
+    def hosts_lines(self, text: str) -> None:
+        """The names on every address line of a hosts file, also on lines its parser refused.
+
+        ``203.000.113.005 leadzero4`` is no valid line (leading zeros), so the parser
+        skips it, but its name is still somebody's machine.
+        """
+        for m in _HOSTS_LINE.finditer(text):
+            self.other.update(m.group(1).split())
 
     def raw(self, text: str) -> None:
         for m in _PROMPT_USER_HOST.finditer(text):
@@ -273,6 +285,8 @@ def collect_context(bundle: Bundle) -> Context:
             if blob:
                 view = _text_view(blob)
                 names.raw(view)
+                if ev.kind == "hosts":
+                    names.hosts_lines(view)
                 ctx.versions |= version_tokens(view)
         names.raw("\n".join(ev.argv))
         if not ev.data:

@@ -231,7 +231,9 @@ def version_tokens(text: str) -> set[str]:
 
 
 _FQDN = re.compile(
-    r"(?<![\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-]|\.[A-Za-z0-9])"
+    # Unicode labels too: an internationalised name (café-server.megacorp.io) must not
+    # slip past the safety net with its company domain
+    r"(?<![\w.-])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-]|\.[^\W_])"
 )
 
 
