@@ -134,3 +134,16 @@ def test_cli_history_lists_saved_scans(
     assert main(["history", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [s["host"] for s in out["scans"]] == ["devbox"]
+
+
+def test_a_history_file_that_is_no_database_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NETATLAS_HOME", str(tmp_path))
+    (tmp_path / "history.sqlite3").write_bytes(b"this is not an SQLite database, it is a note\n" * 40)
+    for argv in (["history"], ["diff", "last", "prev"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 1
+        err = capsys.readouterr().err
+        assert "cannot use the scan history" in err and "move the file aside" in err and "internal" not in err

@@ -25,6 +25,7 @@ __all__ = [
     "AllocationError",
     "BundleError",
     "CollectError",
+    "HistoryError",
     "InvalidPoolError",
     "LabError",
     "NetatlasError",
@@ -111,3 +112,7 @@ class InvalidPoolError(AllocationError):
 
 class LabError(NetatlasError):
     """The lab cannot be built, probed or torn down."""
+
+
+class HistoryError(NetatlasError):
+    """The scan history store cannot be used (a file that is not its database)."""

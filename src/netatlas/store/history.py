@@ -60,9 +60,21 @@ class History:
         self.db_path = self.home / "history.sqlite3"
 
     def _connect(self) -> sqlite3.Connection:
-        self.home.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.db_path)
-        con.executescript(_SCHEMA)
+        """The database, its tables made if new.
+
+        Raises:
+            HistoryError: the file is not an SQLite database (or cannot be opened).
+        """
+        from netatlas.errors import HistoryError
+
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.db_path)
+            con.executescript(_SCHEMA)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise HistoryError(
+                f"{self.db_path}: cannot use the scan history ({exc}); move the file aside to start a new one"
+            ) from exc
         return con
 
     def save(self, bundle: Bundle, summary: dict[str, int]) -> ScanRecord:
