@@ -117,3 +117,29 @@ def test_reserve_file_that_is_not_text(tmp_path: Path) -> None:
     )
     err = r.stderr.decode()
     assert r.returncode == 1 and err.startswith(f"error: {f}:1: not UTF-8") and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("dst", "split"),
+    [
+        ("container:db", ("container:db", None)),  # a vantage id has a colon of its own
+        ("container:db:5432", ("container:db", 5432)),
+        ("wsl:kali-linux:8000", ("wsl:kali-linux", 8000)),
+        ("db:5432", ("db", 5432)),
+        ("fd00::1", ("fd00::1", None)),  # an IPv6 address, not fd00: and port 1
+        ("[fd00::1]:80", ("fd00::1", 80)),
+        ("[fd00::1]", ("fd00::1", None)),
+    ],
+)
+def test_why_destinations_with_colons(dst: str, split: tuple[str, int | None]) -> None:
+    from netatlas.cli import _split_port
+
+    assert _split_port(dst) == split
+
+
+@pytest.mark.parametrize("dst", ["[::1]80", "[::1]::80", "[::1", "web:", "web:99999"])
+def test_why_refuses_malformed_destinations(dst: str) -> None:
+    from netatlas.cli import UsageFailure, _split_port
+
+    with pytest.raises(UsageFailure):
+        _split_port(dst)

@@ -313,13 +313,29 @@ def why(
 
 
 def _split_port(dst: str) -> tuple[str, int | None]:
-    """``web:80`` → (``web``, 80); IPv6 as ``[fd00::1]:80``; no port → None."""
-    if dst.startswith("[") and "]" in dst:
-        host, _, rest = dst[1:].partition("]")
-        return host, _port(rest.lstrip(":")) if rest else None
-    if dst.count(":") == 1:
-        host, _, port = dst.partition(":")
-        return host, _port(port)
+    """``web:80`` → (``web``, 80); IPv6 as ``[fd00::1]:80``; no port → None.
+
+    A vantage id has a colon of its own (``container:db``, ``wsl:kali-linux``): only
+    digits after the last colon are a port (``container:db:5432``), and a bare IPv6
+    address is an address.
+    """
+    if dst.startswith("["):
+        host, closed, rest = dst[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise UsageFailure(f"expected [ADDRESS]:PORT or [ADDRESS], got {dst!r}")
+        return host, _port(rest[1:]) if rest else None
+    if ":" not in dst:
+        return dst, None
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(dst.split("%", 1)[0])
+        return dst, None  # fd00::1: an IPv6 address, not fd00: and port 1
+    except ValueError:
+        pass
+    head, _, tail = dst.rpartition(":")
+    if tail.isdigit() or not tail:  # any digits: _port says which are no TCP port
+        return head, _port(tail)
     return dst, None
 
 
