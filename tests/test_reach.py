@@ -153,3 +153,25 @@ def test_a_bind_address_takes_its_own_family(listen: str, address: str, v6only: 
 
     assert _listen_matches(ip_address(listen), ip_address(address), v6only=v6only) is takes
     assert _listen_matches(None, ip_address(address)) is True  # no bind address known: every address
+
+
+def _z820_bundle_atlas():  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import read_bundle
+
+    return build_atlas(read_bundle(Path(__file__).resolve().parents[1] / "examples" / "z820"))
+
+
+def test_a_name_resolves_only_as_the_source_would_resolve_it() -> None:
+    atlas = _z820_bundle_atlas()
+    # only container:web's own /etc/hosts names its container id: not an answer for the host
+    with pytest.raises(ValueError, match=r"does not resolve from Z820: only container:web knows it"):
+        why(atlas, "host", "3c1e5f0b2a4d", 80)
+    # localhost needs no hosts line anywhere (Windows has none), and is never another vantage's
+    r = why(atlas, "Z820", "localhost", 8000)
+    assert any("RFC 6761" in h.note for h in r.hops) and not any("/etc/hosts" in h.note for h in r.hops)
+    # a vantage named as the source answers from its own hosts file, not its VM neighbour's
+    r = why(atlas, "Ubuntu", "z820", 80)
+    assert any("from wsl:Ubuntu" in h.note for h in r.hops)

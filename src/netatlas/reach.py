@@ -759,15 +759,37 @@ def _source(world: _World, src: str) -> Node:
     raise ValueError(f"unknown source {src!r}: not a node, vantage, address or 'lan'")
 
 
-def _resolve_name(world: _World, src: Node, name: str) -> tuple[IPAddress, str] | None:
-    from netatlas.names import resolve
+def _resolve_name(world: _World, src: Node, name: str, asked: str = "") -> tuple[IPAddress, str] | str:
+    """The address ``name`` has from ``src``, with where the answer came from; or why none.
 
-    answers = resolve(world.atlas, name)
+    Only answers ``src`` itself would get: its own vantages' (hosts file, resolver),
+    else a DNS server's answer, which anyone asking that server gets. Another
+    vantage's hosts file or getent is its own business: a container's ``/etc/hosts``
+    names nothing for the host. ``localhost`` is every system's loopback (RFC 6761).
+    When ``asked`` names one vantage of a node with several (``Ubuntu`` in the WSL VM),
+    that vantage's own answer comes first.
+    """
+    from netatlas.names import normalize, resolve
+
+    key = normalize(name)
+    if key == "localhost" or key.endswith(".localhost"):
+        return _LOOP4, f"{name} is {_LOOP4}: localhost is every system's own loopback (RFC 6761)"
+    answers = [r for r in resolve(world.atlas, name) if r.addresses]
     mine = [r for r in answers if r.vantage in src.vantages]
-    for r in mine + [r for r in answers if r.source in ("dns", "nss")] + answers:
-        if r.addresses:
-            return r.addresses[0], f"{name} is {r.addresses[0]} from {r.vantage} ({r.provenance})"
-    return None
+    own = {v.id for v in world.atlas.vantages if asked in (v.id, v.name)}
+    mine.sort(key=lambda r: r.vantage not in own)  # stable: lookup order kept within each
+    for r in mine:
+        return r.addresses[0], f"{name} is {r.addresses[0]} from {r.vantage} ({r.provenance})"
+    for r in answers:
+        if r.source == "dns":
+            return r.addresses[0], f"{name} is {r.addresses[0]} ({r.provenance}, as {r.vantage} asked it)"
+    if answers:
+        r = answers[0]
+        return (
+            f"{name!r} does not resolve from {world.label(src.id)}: only {r.vantage} knows it "
+            f"({r.provenance}: {r.addresses[0]})"
+        )
+    return f"unknown destination {name!r}: not a node, vantage, address or known name"
 
 
 # --------------------------------------------------------------------- remedies
@@ -972,9 +994,9 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
     else:
         address = _as_address(dst)
         if address is None:
-            found = _resolve_name(world, s, dst)
-            if found is None:
-                raise ValueError(f"unknown destination {dst!r}: not a node, vantage, address or known name")
+            found = _resolve_name(world, s, dst, src)
+            if isinstance(found, str):
+                raise ValueError(found)
             address, note = found
         owner = world.holder(address)
         dnode = world.nodes.get(owner) if owner else None
