@@ -175,3 +175,17 @@ def test_a_name_resolves_only_as_the_source_would_resolve_it() -> None:
     # a vantage named as the source answers from its own hosts file, not its VM neighbour's
     r = why(atlas, "Ubuntu", "z820", 80)
     assert any("from wsl:Ubuntu" in h.note for h in r.hops)
+
+
+def test_the_internet_is_beyond_the_map_not_unreachable() -> None:
+    """The LAN router is only inferred: past it netatlas sees nothing, and says so."""
+    from netatlas.reach import LEAVES_MAP
+
+    atlas = _z820_bundle_atlas()
+    for src in ("host", "container:web"):
+        r = why(atlas, src, "8.8.8.8", 443)
+        assert not r.reachable and (r.reason or "").startswith(LEAVES_MAP), r.reason
+        assert "no route" not in (r.reason or "")
+    # an address on a network of the map behind that router is still refused as before
+    r = why(atlas, "lan", "172.25.150.37", 8000)
+    assert not (r.reason or "").startswith(LEAVES_MAP)

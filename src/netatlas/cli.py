@@ -294,7 +294,14 @@ def why(
     if as_json:
         _emit_json(result.to_dict())
         return
-    verdict = "reaches" if result.reachable else "does NOT reach"
+    from netatlas.reach import LEAVES_MAP
+
+    if result.reachable:
+        verdict = "reaches"
+    elif (result.reason or "").startswith(LEAVES_MAP):
+        verdict = "leaves the map on the way to"
+    else:
+        verdict = "does NOT reach"
     entry = f" (enters as {result.entry})" if result.entry else ""
     typer.echo(f"{src} {verdict} {dst}{entry}")
     for i, hop in enumerate(result.hops, 1):

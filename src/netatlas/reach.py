@@ -34,11 +34,13 @@ from netatlas.model.facts import IPAddress, _Model
 
 __all__ = [
     "LAN",
+    "LEAVES_MAP",
     "Diagnosis",
     "Hop",
     "PathResult",
     "diagnose",
     "host_node",
+    "hostport",
     "lan_address",
     "why",
     "wsl_address",
@@ -50,6 +52,10 @@ LAN = "lan"
 
 _LOOP4 = ipaddress.IPv4Address("127.0.0.1")
 _LOOP6 = ipaddress.IPv6Address("::1")
+LEAVES_MAP = "the path leaves the map at"
+"""How a ``PathResult.reason`` begins when the path goes where netatlas cannot see
+(the internet, beyond an inferred router): not reached as far as the map shows, but
+not refused either."""
 _ANY = "0.0.0.0"  # noqa: S104 - the text of a wildcard bind, for people; nothing binds here
 _MAX_HOPS = 24
 _HOST_STACK_KINDS = frozenset({"docker-desktop-vm"})
@@ -575,6 +581,13 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                 walk.hops.append(Hop(cur.id, None, address, "route", f"leaves through its parent {parent.name}"))
                 cur = parent
                 continue
+            if cur.kind == "router" and not cur.vantages and world.network_of(address) is None:
+                # a router netatlas only inferred: its routes are unknown, and the address is on
+                # no network of the map (the internet, or what lies beyond): the path goes on unseen
+                walk.hops.append(Hop(cur.id, None, address, "stop", f"{address} is beyond {cur.name}"))
+                walk.stopped_at = cur.id
+                walk.reason = f"{LEAVES_MAP} {cur.name}; netatlas cannot see further"
+                return walk
             walk.hops.append(Hop(cur.id, None, address, "stop", f"no route to {address}"))
             walk.stopped_at = cur.id
             walk.reason = _no_route_reason(world, cur, address)
@@ -600,7 +613,7 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                     continue
                 walk.hops.append(Hop(cur.id, iface, address, "stop", f"{note}; {gw} is outside the map"))
                 walk.stopped_at = cur.id
-                walk.reason = f"the path leaves the map at {cur.name} via {gw}; netatlas cannot see further"
+                walk.reason = f"{LEAVES_MAP} {cur.name} via {gw}; netatlas cannot see further"
                 return walk
         else:
             net = world.network_of(address)
