@@ -59,3 +59,26 @@ def test_history_and_scan_json_match(
     jsonschema.validate(json.loads(capsys.readouterr().out), json.loads((SCHEMAS / "scan.schema.json").read_text()))
     assert main(["history", "--json"]) == 0
     jsonschema.validate(json.loads(capsys.readouterr().out), json.loads((SCHEMAS / "history.schema.json").read_text()))
+
+
+def test_redact_render_and_lab_json_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netatlas.cli import main
+    from netatlas.lab.build import LabStatus
+
+    def check(schema: str, doc: object) -> None:
+        jsonschema.validate(doc, json.loads((SCHEMAS / f"{schema}.schema.json").read_text()))
+
+    key = tmp_path / "k.key"
+    assert main(["redact", Z820, "-o", str(tmp_path / "red"), "--key-file", str(key), "--json"]) == 0
+    check("redact", json.loads(capsys.readouterr().out))
+    assert main(["render", "--bundle", Z820, "--format", "mermaid", "-o", str(tmp_path / "m.mmd"), "--json"]) == 0
+    check("render", json.loads(capsys.readouterr().out))
+    monkeypatch.setattr("netatlas.lab.status", lambda: [])
+    assert main(["lab", "status", "--json"]) == 0
+    check("lab", json.loads(capsys.readouterr().out))
+    st = LabStatus("z820", "z820", (("win", "na-lab-x-win", ("host",)),), 8, 8, 9, 9, "2026-11-28T12:00:00+00:00")
+    check("lab", st.to_dict())  # lab up prints the lab's status
+    check("lab", {"labs": [st.to_dict()]})
+    check("lab", {"lab": "z820", "removed": ["netns na-lab-x-win"]})  # lab down
