@@ -115,10 +115,16 @@ def test_mac_forms(text: str, sep: str) -> None:
     assert "ff:ff:ff:ff:ff:ff" in out or sep != ":"
 
 
-def test_duid_ends_in_the_same_mac_pseudonym() -> None:
-    out = rw().text("DHCPv6 Client DUID. . : 00-01-00-01-2B-F0-6C-11-00-15-5D-B3-93-CC")
+def test_duid_ends_in_the_same_mac_pseudonym_and_hides_its_time() -> None:
+    line = "DHCPv6 Client DUID. . : 00-01-00-01-2B-F0-6C-11-00-15-5D-B3-93-CC"
+    out = rw().text(line)
     plain = f"{MAC_IMG:012X}"
-    assert out.endswith("00-01-00-01-2B-F0-6C-11-" + "-".join(plain[i : i + 2] for i in range(0, 12, 2)))
+    assert out.endswith("-" + "-".join(plain[i : i + 2] for i in range(0, 12, 2)))
+    duid = out.rsplit(" ", 1)[1]
+    assert duid.startswith("00-01-00-01-")  # DUID-LLT, Ethernet: says nothing about the machine
+    assert "2B-F0-6C-11" not in out  # the time of install is as identifying as the MAC
+    other = Rewriter(Scheme(b"o" * 32), Context()).text(line).rsplit(" ", 1)[1]
+    assert other[12:23] != duid[12:23]  # another key, other time bytes: bundles cannot be linked
 
 
 def test_reverse_dns_names() -> None:

@@ -215,6 +215,7 @@ class Scheme:
         self._k_addr = hmac.digest(key, b"netatlas-redact/v1/address", "sha256")
         self._k_mac = hmac.digest(key, b"netatlas-redact/v1/mac", "sha256")
         self._k_name = hmac.digest(key, b"netatlas-redact/v1/name", "sha256")
+        self._k_opaque = hmac.digest(key, b"netatlas-redact/v1/opaque", "sha256")
         self.key_id = hmac.digest(key, b"netatlas-redact/v1/key-id", "sha256").hex()[:16]
         chosen = default_rules() if rules is None else tuple(rules)
         self.rules = chosen
@@ -321,6 +322,21 @@ class Scheme:
                 if out >> 32 != 0x0242:
                     return out
         return (mac >> 24 << 24) | self._feistel(mac & 0xFFFFFF, 24, b"nic")
+
+    # ------------------------------------------------------------------ opaque bytes
+
+    def opaque(self, data: bytes) -> bytes:
+        """Keyed pseudo-random bytes as long as ``data``, the same for the same input.
+
+        For identifiers with no structure to keep (a DHCPv6 DUID's time and
+        enterprise bytes): without the key, two bundles cannot be linked by them.
+        """
+        out = b""
+        block = 0
+        while len(out) < len(data):
+            out += hmac.digest(self._k_opaque, block.to_bytes(4, "big") + data, "sha256")
+            block += 1
+        return out[: len(data)]
 
     # ------------------------------------------------------------------ names
 

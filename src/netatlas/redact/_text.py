@@ -395,12 +395,20 @@ class Rewriter:
         return out.upper() if any(c.isupper() for c in text) else out
 
     def _sub_mac(self, hexes: list[str], original: str, sep: str) -> str:
+        """A MAC, or a longer run ending in one (a DHCPv6 DUID): every byte rewritten.
+
+        A DUID's type and hardware type (``00-01-00-01``) say nothing about the
+        machine and are kept; its time and enterprise bytes are as identifying as the
+        MAC (stable per install), so they become keyed bytes too.
+        """
         head, tail = hexes[:-6], hexes[-6:]
         value = int("".join(h.zfill(2) for h in tail), 16)
         new = _styled_mac(self._mac(value), sep.join(tail), sep)
         if not head:
             return new
-        lead = sep.join(head) + sep
+        keep = 4 if len(head) >= 4 and head[0] == "00" and head[1] in ("01", "02", "03", "04") else 0
+        hidden = self.scheme.opaque(bytes(int(h, 16) for h in head[keep:]))
+        lead = sep.join([*head[:keep], *(f"{b:02x}" for b in hidden)]) + sep
         return (lead.upper() if any(c.isupper() for c in original) else lead) + new
 
     def _sub_abbr(self, m: re.Match[str]) -> str | None:
