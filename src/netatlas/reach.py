@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from netatlas.knowledge import load
-from netatlas.model import Address, Interface, VantageKind
+from netatlas.model import Address, Interface, VantageKind, hostport
 from netatlas.model.atlas import Atlas, ListenerRecord, Network, Node, PortForward
 from netatlas.model.facts import IPAddress, _Model
 
@@ -59,16 +59,6 @@ not refused either."""
 _ANY = "0.0.0.0"  # noqa: S104 - the text of a wildcard bind, for people; nothing binds here
 _MAX_HOPS = 24
 _HOST_STACK_KINDS = frozenset({"docker-desktop-vm"})
-
-
-def hostport(address: object, port: int | None) -> str:
-    """``address:port`` as people write it: IPv6 in brackets (``[::1]:8000``).
-
-    >>> hostport("0.0.0.0", 8080), hostport(ipaddress.ip_address("::"), 445)
-    ('0.0.0.0:8080', '[::]:445')
-    """
-    text = str(address)
-    return f"[{text}]:{port}" if ":" in text else f"{text}:{port}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -400,3 +400,14 @@ def test_desktop_settings_bad_values_warn() -> None:
     assert _warned(facts, "VpnkitCIDR") == [2]
     assert _warned(facts, "KubernetesEnabled") == [3]
     assert _warned(facts, "trailing comma") == [3]
+
+
+@pytest.mark.parametrize("host_port", ['"99999"', '"0"', "65536"])
+def test_a_host_port_out_of_range_is_unknown_with_a_warning(host_port: str) -> None:
+    text = (
+        '[{"Id": "4f1c", "Name": "/web", "NetworkSettings": {"Ports": '
+        '{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": ' + host_port + "}]}}}]"
+    )
+    facts = parse("docker-inspect", text)
+    assert [p.host_port for c in facts.containers for p in c.ports] == [None]
+    assert any("unreadable host port" in w.message for w in facts.warnings)

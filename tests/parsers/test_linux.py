@@ -466,3 +466,12 @@ def test_ss_ipv4_mapped_listener_is_the_ipv4_address() -> None:
     text = 'tcp   LISTEN 0      50     [::ffff:127.0.0.1]:8000            *:*    users:(("java",pid=42,fd=7))\n'
     (li,) = parse("ss-listen", text).listeners
     assert str(li.address) == "127.0.0.1" and li.address is not None and li.address.is_loopback
+
+
+def test_ss_ipv6_listener_is_written_with_brackets_and_port_0_is_no_listener() -> None:
+    from netatlas.render.facts_text import lines as text_lines
+
+    facts = parse("ss-listen", "LISTEN 0 128 [fe80::1%eth0]:22 [::]:*\nLISTEN 0 128 0.0.0.0:0 0.0.0.0:*\n")
+    assert [(str(li.address), li.port) for li in facts.listeners] == [("fe80::1", 22)]
+    assert "listen tcp [fe80::1]:22" in list(text_lines(facts))
+    assert [w.line for w in facts.warnings] == [2]

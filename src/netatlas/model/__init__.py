@@ -30,6 +30,7 @@ from netatlas.model.facts import (
     Route,
     Warning,
     family_of,
+    hostport,
 )
 
 if TYPE_CHECKING:
@@ -76,4 +77,5 @@ __all__ = [
     "VantageKind",
     "Warning",
     "family_of",
+    "hostport",
 ]

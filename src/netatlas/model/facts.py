@@ -49,7 +49,18 @@ __all__ = [
     "Route",
     "Warning",
     "family_of",
+    "hostport",
 ]
+
+
+def hostport(address: object, port: int | None) -> str:
+    """``address:port`` as people write it: IPv6 in brackets (``[::1]:8000``).
+
+    >>> hostport("0.0.0.0", 8080), hostport(ipaddress.ip_address("::"), 445)
+    ('0.0.0.0:8080', '[::]:445')
+    """
+    text = str(address)
+    return f"[{text}]:{port}" if ":" in text else f"{text}:{port}"
 
 
 def family_of(address: IPAddress | IPNetwork) -> Family:

@@ -166,6 +166,8 @@ def _ports(obj: Mapping[str, Any], loc: Locator, line: int, end: int, w: Warning
                 continue
             host_port = _int(get_ci(b, "HostPort"))
             raw_port = get_ci(b, "HostPort")
+            if host_port is not None and not 0 < host_port < 65536:
+                host_port = None  # Docker refuses such a binding; someone edited this JSON
             if host_port is None and raw_port not in (None, ""):
                 w.add(at, f"unreadable host port {raw_port!r} for {spec}; kept as unknown")
             out.append(

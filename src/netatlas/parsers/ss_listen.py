@@ -120,7 +120,7 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
         line: int = tok["line"]
         host, port_text, iface = _split_local(tok["local"])
         port = to_int(port_text)
-        if port is None or port > 65535:
+        if port is None or not 0 < port < 65536:  # nothing listens on port 0
             warnings.add(line, f"skipped row: no usable local port in {tok['local']!r}")
             continue
         address: IPAddress | None = None

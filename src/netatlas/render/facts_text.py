@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netatlas.model import Facts
+from netatlas.model import Facts, hostport
 
 
 def _addr(a: object, p: object) -> str:
@@ -51,8 +51,8 @@ def lines(facts: Facts) -> Iterator[str]:
         yield f"answer {ans.name} -> {got}{via}"
     for f in facts.forwards:
         yield (
-            f"forward {f.protocol} {f.listen_address or '*'}:{f.listen_port} -> "
-            f"{f.connect_address or f.connect_host or '?'}:{f.connect_port}"
+            f"forward {f.protocol} {hostport(f.listen_address or '*', f.listen_port)} -> "
+            f"{hostport(f.connect_address or f.connect_host or '?', f.connect_port)}"
         )
     for n in facts.networks:
         yield f"network {n.name} ({n.driver or '?'}) " + " ".join(map(str, n.subnets))
@@ -63,7 +63,7 @@ def lines(facts: Facts) -> Iterator[str]:
         for m in c.networks:
             yield f"    on {m.name} {m.address or ''}".rstrip()
         for p in c.ports:
-            yield f"    publishes {p.host_ip or '*'}:{p.host_port} -> {p.container_port}/{p.protocol}"
+            yield f"    publishes {hostport(p.host_ip or '*', p.host_port)} -> {p.container_port}/{p.protocol}"
     for d in facts.distros:
         yield f"distro {d.name} {d.state or '?'} v{d.version}{' (default)' if d.default else ''}"
     for hop in facts.hops:
@@ -71,7 +71,7 @@ def lines(facts: Facts) -> Iterator[str]:
         yield f"hop {hop.ttl} {hop.address or '*'} {rtt}".rstrip()
     for li in facts.listeners:
         who = f" {li.process}" if li.process else ""
-        yield f"listen {li.protocol} {li.address or '*'}:{li.port}{who}"
+        yield f"listen {li.protocol} {hostport(li.address or '*', li.port)}{who}"
     for nb in facts.neighbours:
         router = " router" if nb.router else ""
         yield f"neigh {nb.address} {nb.mac or '-'} dev {nb.interface or '?'} {nb.state or '?'}{router}"
