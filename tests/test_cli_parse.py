@@ -143,3 +143,30 @@ def test_why_refuses_malformed_destinations(dst: str) -> None:
 
     with pytest.raises(UsageFailure):
         _split_port(dst)
+
+
+Z820_DIR = str(Path(__file__).resolve().parents[1] / "examples" / "z820")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["map", "--bundle", "/nonexistent-bundle"], "no such bundle"),
+        (["why", "lan", "db", "--bundle", "/nonexistent-bundle"], "no such bundle"),
+        (["redact", "/nonexistent-bundle", "-o", "/tmp/netatlas-never"], "no such bundle"),
+        (["plan", "--bundle", Z820_DIR, "--reserve-file", "/"], "is a directory"),
+        (["plan", "--bundle", Z820_DIR, "--reserve-file", "/nonexistent.txt"], "no such file"),
+        (["map", "--bundle", Z820_DIR, "--only", "nosuchkind"], "do not apply to --bundle"),
+        (["scan", "--only", "hosts", "--timeout", "-5", "-o", "/tmp/netatlas-never.zip"], "above 0"),
+    ],
+)
+def test_missing_inputs_and_meaningless_options_are_usage_errors(args: list[str], message: str) -> None:
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr.decode(), r.stderr
+    assert not Path("/tmp/netatlas-never.zip").exists() and not Path("/tmp/netatlas-never").exists()
+
+
+def test_a_reserve_file_can_come_from_standard_input() -> None:
+    r = run("plan", "--bundle", Z820_DIR, "--reserve-file", "-", "--json", stdin=b"10.0.0.0/8\n")
+    assert r.returncode == 0, r.stderr
+    assert "10.0.0.0/8" in json.dumps(json.loads(r.stdout))

@@ -63,17 +63,7 @@ def parse(
 
     if kind != "auto":
         get_parser(kind)  # unknown kind: exit 2 before reading anything
-    if file == "-":
-        data = sys.stdin.buffer.read()
-        source = "<stdin>"
-    else:
-        path = Path(file)
-        if not path.exists():
-            raise UsageFailure(f"{file}: no such file")
-        if path.is_dir():
-            raise UsageFailure(f"{file}: is a directory")
-        data = path.read_bytes()  # also pipes and devices: `parse ipconfig <(ssh pc ipconfig)`
-        source = file
+    data, source = _read_input(file)
     facts = run_parse(kind, data, source=source)
     if as_json:
         _emit_json(facts.to_dict())
@@ -121,6 +111,8 @@ def _only_kinds(only: str | None) -> list[str] | None:
 def _collect(only: str | None, timeout: float, lab: str | None = None) -> Any:
     from netatlas.collect.scan import scan as run_scan
 
+    if not timeout > 0:
+        raise UsageFailure(f"--timeout {timeout:g}: give a number of seconds above 0")
     kinds = _only_kinds(only)
     return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab)
 
@@ -209,9 +201,10 @@ def map_(
     (see `netatlas history`), unless --no-save.
     """
     from netatlas.atlas import build_atlas
-    from netatlas.bundle import read_bundle
 
-    data = read_bundle(bundle) if bundle else _collect(only, timeout, lab)
+    if bundle and (only is not None or timeout != 10.0 or lab):
+        raise UsageFailure("--only, --timeout and --lab choose what a scan collects; they do not apply to --bundle")
+    data = _read_bundle(bundle) if bundle else _collect(only, timeout, lab)
     atlas = build_atlas(data)
     if not bundle and not no_save and not lab:
         from netatlas.store.history import History
@@ -266,12 +259,35 @@ def render(
     sys.stderr.write(f"wrote {output} ({fmt}, {len(data)} bytes)\n")
 
 
+def _read_input(file: str) -> tuple[bytes, str]:
+    """(bytes, name for messages) of a FILE argument; ``-`` is standard input.
+
+    A missing file or a folder is a usage error (exit 2), as for every command.
+    """
+    if file == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    path = Path(file)
+    if not path.exists():
+        raise UsageFailure(f"{file}: no such file")
+    if path.is_dir():
+        raise UsageFailure(f"{file}: is a directory")
+    return path.read_bytes(), file  # also pipes and devices: `parse ipconfig <(ssh pc ipconfig)`
+
+
+def _read_bundle(bundle: str) -> Any:
+    """The bundle at ``bundle``; a path that is not there is a usage error (exit 2)."""
+    from netatlas.bundle import read_bundle
+
+    if not Path(bundle).exists():
+        raise UsageFailure(f"{bundle}: no such bundle (a folder or .zip from `netatlas scan`)")
+    return read_bundle(bundle)
+
+
 def _atlas(bundle: str | None, *, analyze: bool = True) -> Any:
     """The atlas of a bundle, or of a fresh scan of this machine."""
     from netatlas.atlas import build_atlas
-    from netatlas.bundle import read_bundle
 
-    return build_atlas(read_bundle(bundle) if bundle else _collect(None, 10.0), analyze=analyze)
+    return build_atlas(_read_bundle(bundle) if bundle else _collect(None, 10.0), analyze=analyze)
 
 
 @app.command()
@@ -409,17 +425,15 @@ def plan(
         except ValueError:
             raise UsageFailure(f"--reserve {cidr!r}: not a CIDR") from None
     if reserve_file:
-        path = Path(reserve_file)
-        if not path.is_file():
-            raise UsageFailure(f"{reserve_file}: no such file")
         from netatlas.errors import ParseError
         from netatlas.parsers._base import decode
 
+        data, source = _read_input(reserve_file)
         try:
-            text = decode(path.read_bytes())
+            text = decode(data)
         except ParseError as exc:
-            raise exc.with_source(reserve_file) from None
-        kept += parse_reserve_file(text, source=reserve_file)
+            raise exc.with_source(source) from None
+        kept += parse_reserve_file(text, source=source)
     result = make_plan(_atlas(bundle, analyze=False), kept)
     if as_json:
         _emit_json(result.to_dict())
@@ -451,12 +465,12 @@ def redact(
     Addresses keep their prefix relations (a keyed, prefix-preserving scheme), so the
     map and its findings stay the same; the same key gives the same replacements.
     """
-    from netatlas.bundle import read_bundle, write_bundle
+    from netatlas.bundle import write_bundle
 
     src, dst = Path(bundle).resolve(), Path(output).resolve()
     if src == dst:
         raise UsageFailure("refusing to overwrite the original bundle; choose another -o")
-    out = _redacted(read_bundle(bundle), key_file)
+    out = _redacted(_read_bundle(bundle), key_file)
     path = write_bundle(out, output)
     if as_json:
         _emit_json({"bundle": str(path), "meta": out.meta})
