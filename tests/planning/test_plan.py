@@ -110,3 +110,17 @@ def test_cli_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_ipv6_reservations_are_said_to_be_ignored(atlas) -> None:  # type: ignore[no-untyped-def]
     p = make_plan(atlas, [ipaddress.ip_network("fd00::/8")])
     assert any("fd00::/8" in n and "IPv6" in n for n in p.notes)
+
+
+def test_a_corporate_reservation_of_10_8_and_172_16_12_still_gets_a_plan(atlas) -> None:  # type: ignore[no-untyped-def]
+    """Only 192.168/16 is left, and it is in use: smaller blocks, each said, instead of an error."""
+    reserve = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("172.16.0.0/12")]
+    plan = make_plan(atlas, reserve)
+    chosen = [ipaddress.ip_network(v.split()[0], strict=False) for v in plan.blocks.values()]
+    assert all(c.subnet_of(ipaddress.ip_network("192.168.0.0/16")) for c in chosen)
+    for a, b in combinations(chosen, 2):
+        assert not a.overlaps(b)
+    notes = " | ".join(plan.notes)
+    assert "Docker's address pool: no free /16 is left, so a /17 is proposed" in notes
+    # networks already inside a reservation are named, so nobody thinks reserving moved them
+    assert "172.16.0.0/12 is reserved but in use here: 172.17.0.0/16, 172.18.0.0/16" in notes

@@ -178,7 +178,8 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
     Raises:
         AllocationError: the private ranges have no room left.
     """
-    keep = [*used_prefixes(atlas), *[r for r in reserve if r.version == 4]]
+    in_use = list(used_prefixes(atlas))
+    keep = [*in_use, *[r for r in reserve if r.version == 4]]
     allocated, reserved = _docker_state(atlas)
     pools_now = atlas.settings.get("default_address_pools")
     now_pools: list[tuple[str, int]] = (
@@ -199,23 +200,41 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
         notes.append(f"Docker today: {exc}")
     # until the daemon.json change is applied, Docker's next subnets are spoken for too
     keep += [ipaddress.ip_network(n) for n in next_now]
+    for r in reserve:
+        inside = sorted({str(u) for u in in_use if u.version == r.version and u.overlaps(r)})
+        if inside:
+            notes.append(
+                f"{r} is reserved but in use here: {', '.join(inside)}; the proposals below move Docker, WSL "
+                "and the clusters out of it, the rest (a VPN's or the LAN's own range) is someone else's to change"
+            )
     chosen: list[IPNetwork] = []
 
-    def take(prefixlen: int) -> IPNetwork:
-        block = free_blocks(prefixlen, keep + chosen, 1)[0]
-        chosen.append(block)
-        return block
+    def take(prefixlen: int, what: str, smallest: int | None = None) -> IPNetwork:
+        """A free block of ``prefixlen``, or the largest smaller one down to ``smallest``."""
+        last = smallest or prefixlen
+        for size in range(prefixlen, last + 1):
+            try:
+                block = free_blocks(size, keep + chosen, 1)[0]
+            except AllocationError:
+                if size == last:
+                    raise
+                continue
+            if size != prefixlen:
+                notes.append(f"{what}: no free /{prefixlen} is left, so a /{size} is proposed")
+            chosen.append(block)
+            return block
+        raise AssertionError("unreachable")  # the loop returns or raises
 
-    pool = take(16)
-    bip = take(24)
-    compose = take(24)
-    desktop = take(24)
-    wsl = take(20)
-    kind_pods = take(16)
-    kind_svc = take(16)
-    mk_node = take(24)
-    mk_pods = take(16)
-    mk_svc = take(16)
+    pool = take(16, "Docker's address pool", 20)
+    bip = take(24, "docker0")
+    compose = take(24, "the compose network")
+    desktop = take(24, "Docker Desktop")
+    wsl = take(20, "WSL's NAT network", 22)
+    kind_pods = take(16, "kind's pod subnet", 20)
+    kind_svc = take(16, "kind's service subnet", 22)
+    mk_node = take(24, "minikube's node network")
+    mk_pods = take(16, "minikube's pod CIDR", 20)
+    mk_svc = take(16, "minikube's service CIDR", 22)
     blocks = {
         "docker_default_address_pool": f"{pool} size 24",
         "docker_bip": f"{bip.network_address + 1}/{bip.prefixlen}",
