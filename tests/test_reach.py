@@ -189,3 +189,46 @@ def test_the_internet_is_beyond_the_map_not_unreachable() -> None:
     # an address on a network of the map behind that router is still refused as before
     r = why(atlas, "lan", "172.25.150.37", 8000)
     assert not (r.reason or "").startswith(LEAVES_MAP)
+
+
+def test_lan_reaches_an_ipv6_address_on_the_lan_directly() -> None:
+    """A LAN with IPv4 and IPv6: an IPv6 question is asked from a device that speaks IPv6."""
+    import json as _json
+
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import Bundle
+    from netatlas.model import Evidence, Vantage, VantageKind
+
+    addr = [
+        {
+            "ifindex": 2,
+            "ifname": "eth0",
+            "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+            "mtu": 1500,
+            "operstate": "UP",
+            "link_type": "ether",
+            "address": "02:00:5e:00:00:0a",
+            "addr_info": [
+                {"family": "inet", "local": "192.0.2.2", "prefixlen": 24, "scope": "global"},
+                {"family": "inet6", "local": "fd00::2", "prefixlen": 64, "scope": "global"},
+            ],
+        }
+    ]
+    routes = [
+        {"dst": "default", "gateway": "192.0.2.1", "dev": "eth0", "protocol": "dhcp", "flags": []},
+        {"dst": "192.0.2.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "192.0.2.2"},
+        {"dst": "fd00::/64", "dev": "eth0", "protocol": "kernel", "metric": 256, "flags": []},
+        {"dst": "default", "gateway": "fd00::1", "dev": "eth0", "protocol": "ra", "metric": 1024, "flags": []},
+    ]
+    listen = b"LISTEN 0 128 [::]:22 [::]:*\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+    host = Vantage("host", VantageKind.LINUX_HOST, "devbox")
+    evidence = (
+        Evidence("host/ip-addr-json", "host", "ip-addr-json", ("netlink",), _json.dumps(addr).encode()),
+        Evidence("host/ip-route-json", "host", "ip-route-json", ("netlink",), _json.dumps(routes).encode()),
+        Evidence("host/ss-listen", "host", "ss-listen", ("ss", "-ltnH"), listen),
+    )
+    atlas = build_atlas(Bundle((host,), evidence))
+    r6 = why(atlas, "lan", "fd00::2", 22)
+    assert r6.reachable, r6.reason
+    r4 = why(atlas, "lan", "192.0.2.2", 22)
+    assert r4.reachable, r4.reason

@@ -684,20 +684,35 @@ def _no_route_reason(world: _World, at: Node, address: IPAddress) -> str:
 # ------------------------------------------------------------------- endpoints
 
 
-def _lan_device(world: _World) -> Node | None:
-    lans = [n for n in world.atlas.networks if n.kind == "lan"]
+def _lan_device(world: _World, version: int | None = None) -> Node | None:
+    """A device on the LAN: its router, or one standing for "any other device" there.
+
+    With ``version``, one that has an address of that family: asked for an IPv6
+    address, a LAN device talks IPv6 on the LAN's IPv6 network, not through a router
+    that netatlas knows only by its IPv4 address.
+    """
+    lans = [n for n in world.atlas.networks if n.kind == "lan" and (version is None or n.cidr.version == version)]
+
+    def speaks(node: Node) -> bool:
+        return version is None or any(
+            x.address is not None and x.address.version == version for i in node.interfaces for x in i.addresses
+        )
+
     for net in lans:
         for a in net.attachments:
             node = world.nodes.get(a.node)
-            if node is not None and node.kind == "router":
+            if node is not None and node.kind == "router" and speaks(node):
                 return node
     if not lans:
         return None
     net = lans[0]
+    node_id = "lan-device" if version in (None, 4) else f"lan-device-v{version}"
+    if node_id in world.nodes:
+        return world.nodes[node_id]
     used = {a.address for a in net.attachments}
     free = next((h for h in net.cidr.hosts() if h not in used), None)
     node = Node(
-        id="lan-device",
+        id=node_id,
         kind="router",
         name=f"a device on {net.label}",
         interfaces=(
@@ -1006,9 +1021,12 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
         cands = [(address, port)]
     walks: list[tuple[IPAddress, int | None, _Walk]] = []
     for address, entry_port in cands:
-        w = _walk(world, s, address, entry_port)
+        start = s
+        if src.lower() == LAN and address.version == 6:
+            start = _lan_device(world, 6) or s  # IPv6 on the LAN from a device that has it
+        w = _walk(world, start, address, entry_port)
         if note:
-            w.hops.insert(1, Hop(s.id, None, address, "start", note))
+            w.hops.insert(1, Hop(start.id, None, address, "start", note))
         walks.append((address, entry_port, w))
     if dnode is not None and asked_node:
         for _a, _p, w in walks:
