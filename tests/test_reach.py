@@ -232,3 +232,10 @@ def test_lan_reaches_an_ipv6_address_on_the_lan_directly() -> None:
     assert r6.reachable, r6.reason
     r4 = why(atlas, "lan", "192.0.2.2", 22)
     assert r4.reachable, r4.reason
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_it_carries() -> None:
+    atlas = _z820_bundle_atlas()
+    mapped, plain = why(atlas, "Z820", "::ffff:127.0.0.1", 8000), why(atlas, "Z820", "127.0.0.1", 8000)
+    assert mapped.reachable == plain.reachable is True
+    assert str(mapped.address) == "127.0.0.1"

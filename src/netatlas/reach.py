@@ -740,10 +740,14 @@ def _find_node(world: _World, what: str) -> Node | None:
 
 
 def _as_address(what: str) -> IPAddress | None:
+    """An address, an IPv4-mapped IPv6 one (``::ffff:127.0.0.1``) as the IPv4 it carries."""
     try:
-        return ipaddress.ip_address(what)
+        address = ipaddress.ip_address(what)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _external(world: _World, address: IPAddress) -> Node:
