@@ -239,3 +239,9 @@ def test_an_ipv4_mapped_address_is_the_ipv4_it_carries() -> None:
     mapped, plain = why(atlas, "Z820", "::ffff:127.0.0.1", 8000), why(atlas, "Z820", "127.0.0.1", 8000)
     assert mapped.reachable == plain.reachable is True
     assert str(mapped.address) == "127.0.0.1"
+
+
+@pytest.mark.parametrize("loopback", ["127.0.0.1", "::1"])
+def test_a_loopback_address_from_the_lan_is_the_senders_own(loopback: str) -> None:
+    r = why(_z820_bundle_atlas(), "lan", loopback, 80)
+    assert not r.reachable and "every device's own loopback" in (r.reason or "")

@@ -982,9 +982,7 @@ def _candidates(world: _World, src: Node, dst: Node, port: int | None) -> list[t
 
 
 def _entry(address: IPAddress, port: int | None) -> str:
-    if port is None:
-        return str(address)
-    return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+    return str(address) if port is None else hostport(address, port)
 
 
 def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult:
@@ -1028,6 +1026,18 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
         start = s
         if src.lower() == LAN and address.version == 6:
             start = _lan_device(world, 6) or s  # IPv6 on the LAN from a device that has it
+        if src.lower() == LAN and address.is_loopback:
+            # 127.0.0.1 from another device is that device itself, never this machine
+            w = _Walk(
+                hops=[Hop(start.id, None, address, "stop", f"{address} is the sender's own loopback")], reached=False
+            )
+            w.stopped_at = start.id
+            w.reason = (
+                f"{address} is every device's own loopback: from the LAN it never reaches this machine; "
+                "ask for its LAN address instead"
+            )
+            walks.append((address, entry_port, w))
+            continue
         w = _walk(world, start, address, entry_port)
         if note:
             w.hops.insert(1, Hop(start.id, None, address, "start", note))
