@@ -362,6 +362,11 @@ class _Walk:
     via_forward: bool = False
     final: str | None = None
 
+    def stop(self, node: str, interface: str | None, address: IPAddress, note: str, reason: str) -> None:
+        """End the walk at ``node``: the last hop says what happened there, ``reason`` why it matters."""
+        self.hops.append(Hop(node, interface, address, "stop", note))
+        self.stopped_at, self.reason = node, reason
+
 
 def _route(world: _World, node: Node, address: IPAddress) -> tuple[IPAddress | None, str | None, str] | None:
     """(gateway, interface, note) of the best route at ``node``, or ``None``.
@@ -475,11 +480,13 @@ def _deliver(
     shut = [f for f in world.forwards.get(node.id, []) if f.listen_port == port and f.via != "wsl-localhost"]
     if not ok and shut:
         f = shut[0]
-        walk.hops.append(Hop(node.id, None, address, "stop", f"port {port} is forwarded on {f.listen_address} only"))
-        walk.stopped_at = node.id
-        walk.reason = (
+        walk.stop(
+            node.id,
+            None,
+            address,
+            f"port {port} is forwarded on {f.listen_address} only",
             f"{world.label(node.id)} forwards port {port} on {f.listen_address} only ({f.via}, "
-            f"evidence {f.evidence}), not on {address}"
+            f"evidence {f.evidence}), not on {address}",
         )
         return None
     if ok:
@@ -503,17 +510,14 @@ def _deliver(
         return None
     if mine:
         li = mine[0]
-        walk.hops.append(
-            Hop(node.id, None, address, "stop", f"the service listens on {hostport(li.address, port)} only")
-        )
-        walk.stopped_at = node.id
         if li.address is not None and li.address.is_loopback:
-            walk.reason = (
+            reason = (
                 f"{world.label(node.id)} listens on {hostport(li.address, port)} only (evidence {li.evidence}); "
                 "a loopback bind is reachable only from the same node"
             )
         else:
-            walk.reason = f"{world.label(node.id)} listens on {hostport(li.address, port)}, not on {address}"
+            reason = f"{world.label(node.id)} listens on {hostport(li.address, port)}, not on {address}"
+        walk.stop(node.id, None, address, f"the service listens on {hostport(li.address, port)} only", reason)
         return None
     if node.id not in world.listeners:
         walk.hops.append(
@@ -527,9 +531,13 @@ def _deliver(
         )
         walk.reached, walk.final = True, node.id
         return None
-    walk.hops.append(Hop(node.id, None, address, "stop", f"nothing listens on port {port}"))
-    walk.stopped_at = node.id
-    walk.reason = f"nothing on {world.label(node.id)} listens on port {port} (connection refused)"
+    walk.stop(
+        node.id,
+        None,
+        address,
+        f"nothing listens on port {port}",
+        f"nothing on {world.label(node.id)} listens on port {port} (connection refused)",
+    )
     return None
 
 
@@ -555,11 +563,13 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
             cur = world.nodes.get(target, cur)
             continue
         if cur.id != origin and cur.kind != "router" and origin not in world.descendants(cur.id):
-            walk.hops.append(Hop(cur.id, None, address, "stop", "does not forward traffic from outside"))
-            walk.stopped_at = cur.id
-            walk.reason = (
+            walk.stop(
+                cur.id,
+                None,
+                address,
+                "does not forward traffic from outside",
                 f"{cur.name} does not route traffic from outside into its own networks: "
-                "nothing reaches in without a forward"
+                "nothing reaches in without a forward",
             )
             return walk
         if cur.id != origin:  # transit allowed above: outbound from a node inside this one
@@ -574,13 +584,10 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
             if cur.kind == "router" and not cur.vantages and world.network_of(address) is None:
                 # a router netatlas only inferred: its routes are unknown, and the address is on
                 # no network of the map (the internet, or what lies beyond): the path goes on unseen
-                walk.hops.append(Hop(cur.id, None, address, "stop", f"{address} is beyond {cur.name}"))
-                walk.stopped_at = cur.id
-                walk.reason = f"{LEAVES_MAP} {cur.name}; netatlas cannot see further"
+                note = f"{address} is beyond {cur.name}"
+                walk.stop(cur.id, None, address, note, f"{LEAVES_MAP} {cur.name}; netatlas cannot see further")
                 return walk
-            walk.hops.append(Hop(cur.id, None, address, "stop", f"no route to {address}"))
-            walk.stopped_at = cur.id
-            walk.reason = _no_route_reason(world, cur, address)
+            walk.stop(cur.id, None, address, f"no route to {address}", _no_route_reason(world, cur, address))
             return walk
         gw, iface, note = route
         if gw is not None:
@@ -601,9 +608,13 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                     )
                     cur = parent
                     continue
-                walk.hops.append(Hop(cur.id, iface, address, "stop", f"{note}; {gw} is outside the map"))
-                walk.stopped_at = cur.id
-                walk.reason = f"{LEAVES_MAP} {cur.name} via {gw}; netatlas cannot see further"
+                walk.stop(
+                    cur.id,
+                    iface,
+                    address,
+                    f"{note}; {gw} is outside the map",
+                    f"{LEAVES_MAP} {cur.name} via {gw}; netatlas cannot see further",
+                )
                 return walk
         else:
             net = world.network_of(address)
@@ -628,9 +639,13 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                     )
                     cur, address, origin = host, _LOOP4, host.id
                     continue
-                walk.hops.append(Hop(cur.id, iface, address, "stop", f"{note}; no node holds {address}"))
-                walk.stopped_at = cur.id
-                walk.reason = f"no node on {net.label if net else 'that network'} holds {address}"
+                walk.stop(
+                    cur.id,
+                    iface,
+                    address,
+                    f"{note}; no node holds {address}",
+                    f"no node on {net.label if net else 'that network'} holds {address}",
+                )
                 return walk
         walk.hops.append(Hop(cur.id, iface, address, "route", f"{note} → {world.label(nid)}"))
         cur = world.nodes[nid]
@@ -1028,13 +1043,14 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
             start = _lan_device(world, 6) or s  # IPv6 on the LAN from a device that has it
         if src.lower() == LAN and address.is_loopback:
             # 127.0.0.1 from another device is that device itself, never this machine
-            w = _Walk(
-                hops=[Hop(start.id, None, address, "stop", f"{address} is the sender's own loopback")], reached=False
-            )
-            w.stopped_at = start.id
-            w.reason = (
+            w = _Walk(hops=[], reached=False)
+            w.stop(
+                start.id,
+                None,
+                address,
+                f"{address} is the sender's own loopback",
                 f"{address} is every device's own loopback: from the LAN it never reaches this machine; "
-                "ask for its LAN address instead"
+                "ask for its LAN address instead",
             )
             walks.append((address, entry_port, w))
             continue
