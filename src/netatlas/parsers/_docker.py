@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from netatlas.errors import ParseError
-from netatlas.parsers._base import Warnings, lines, prompt_command
+from netatlas.model import IPAddress
+from netatlas.parsers._base import Warnings, ip_or_none, lines, prompt_command
 
-__all__ = ["JsonValue", "Locator", "extract_json", "get_ci", "line_of_offset"]
+__all__ = ["JsonValue", "Locator", "extract_json", "get_ci", "json_address", "line_of_offset"]
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -269,3 +270,18 @@ class Locator:
     def value(self, value: str, start: int = 1, end: int | None = None) -> int:
         """Line of the JSON string ``"value"`` in ``start..end``."""
         return self.find([json.dumps(value)[1:-1].join('""')], start, end)
+
+
+def json_address(value: Any, line: int, warnings: Warnings, what: str, consequence: str) -> IPAddress | None:
+    """An address from a JSON string value; anything else there warns at ``line``.
+
+    Empty and missing values are simply no address. A string that is no address is
+    usually a redaction or a cut-out paste, so the warning says so, then what the
+    parser does instead (``consequence``: ``kept as unknown``, ``left out``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    addr = ip_or_none(value)
+    if addr is None:
+        warnings.add(line, f"unreadable {what} {value!r} (redacted or cut?); {consequence}")
+    return addr

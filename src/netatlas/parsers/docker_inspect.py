@@ -44,7 +44,7 @@ from typing import Any
 
 from netatlas.model import Container, Facts, IPAddress, Member, PublishedPort
 from netatlas.parsers._base import ParserInfo, Platform, Warnings, guard, ip_or_none, mac, read_text
-from netatlas.parsers._docker import Locator, extract_json, get_ci
+from netatlas.parsers._docker import Locator, extract_json, get_ci, json_address
 
 INFO = ParserInfo(
     kind="docker-inspect",
@@ -89,12 +89,7 @@ def _sub(obj: Any, *path: str) -> Any:
 
 
 def _addr(value: Any, line: int, w: Warnings, what: str) -> IPAddress | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    addr = ip_or_none(value)
-    if addr is None:
-        w.add(line, f"unreadable {what} {value!r} (redacted or cut?); kept as unknown")
-    return addr
+    return json_address(value, line, w, what, "kept as unknown")
 
 
 def _mac(value: Any, line: int, w: Warnings) -> str | None:

@@ -53,8 +53,8 @@ from typing import Any
 from netatlas.errors import ParseError
 from netatlas.model import Container, Facts, IPAddress, Member, PublishedPort
 from netatlas.model._serde import JSON
-from netatlas.parsers._base import ParserInfo, Platform, Warnings, guard, ip_or_none, read_text
-from netatlas.parsers._docker import Locator, extract_json
+from netatlas.parsers._base import ParserInfo, Platform, Warnings, guard, read_text
+from netatlas.parsers._docker import Locator, extract_json, json_address
 
 INFO = ParserInfo(
     kind="kubectl-pods-json",
@@ -134,12 +134,7 @@ def _sub(obj: Any, *path: str) -> Any:
 
 
 def _addr(value: Any, line: int, w: Warnings, what: str) -> IPAddress | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    addr = ip_or_none(value)
-    if addr is None:
-        w.add(line, f"unreadable {what} {value!r} (redacted or cut?); left out")
-    return addr
+    return json_address(value, line, w, what, "left out")
 
 
 def _ips(status: Any, many: str, one: str, line: int, w: Warnings, what: str) -> list[IPAddress]:
