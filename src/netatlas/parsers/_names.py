@@ -15,12 +15,24 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from netatlas.model import IPAddress, NameAnswer
-from netatlas.parsers._base import Line, Warnings, ip_or_none, segments
+from netatlas.model import Facts, IPAddress, NameAnswer
+from netatlas.parsers._base import Line, Warnings, guard, ip_or_none, read_text, segments
 
-__all__ = ["Query", "Run", "answers_from", "positional_args", "reverse_address", "runs", "strip_dot"]
+__all__ = [
+    "Query",
+    "Run",
+    "answers_from",
+    "dns_answer_facts",
+    "positional_args",
+    "reverse_address",
+    "run_tool_stages",
+    "runs",
+    "strip_dot",
+]
 
 # Wrappers a pasted command line may start with before the tool itself.
 _WRAPPERS = r"(?:(?:sudo|doas|docker|podman|nerdctl|kubectl|wsl(?:\.exe)?|ip\s+netns\s+exec)\b[^\n]*?\s)?"
@@ -222,3 +234,32 @@ def reverse_address(rev: str) -> IPAddress | None:
     except ValueError:
         return None
     return None
+
+
+def run_tool_stages(
+    data: bytes | str,
+    source: str,
+    tool: str,
+    raw: Callable[[list[Run], Warnings], Any],
+    process: Callable[[Any, Warnings], Facts],
+) -> Facts:
+    """The common body of a name tool's ``parse``: its runs, then the two stages.
+
+    As :func:`~netatlas.parsers._base.run_stages`, but a transcript may hold several
+    runs of the tool (``nslookup a`` then ``nslookup b``), each kept with its command.
+
+    Raises:
+        ParseError: located, naming ``source``.
+    """
+
+    def run() -> Facts:
+        warnings = Warnings()
+        return process(raw(runs(read_text(data), tool, warnings=warnings), warnings), warnings)
+
+    return guard(run, source=source)
+
+
+def dns_answer_facts(kind: str, queries: list[Query], warnings: Warnings) -> Facts:
+    """The facts of DNS tool output: every query's answers, as :func:`answers_from` types them."""
+    answers = [a for q in queries for a in answers_from(q, source="dns", warnings=warnings)]
+    return Facts(kind=kind, answers=tuple(answers), warnings=warnings.sorted())

@@ -38,11 +38,9 @@ from netatlas.parsers._base import (
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
-    read_text,
 )
-from netatlas.parsers._names import Run, positional_args, runs
+from netatlas.parsers._names import Run, positional_args, run_tool_stages
 
 INFO = ParserInfo(
     kind="getent-hosts",
@@ -173,10 +171,4 @@ def _process(tokens: list[_RunTokens], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse getent hosts/ahosts output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        run_list = runs(read_text(data), _TOOL, warnings=warnings)
-        return _process(_raw(run_list, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_tool_stages(data, source, _TOOL, _raw, _process)

@@ -30,15 +30,15 @@ from __future__ import annotations
 import re
 
 from netatlas.errors import ParseError
-from netatlas.model import Facts, NameAnswer
-from netatlas.parsers._base import ParserInfo, Platform, Warnings, first_content_line, guard, read_text
+from netatlas.model import Facts
+from netatlas.parsers._base import ParserInfo, Platform, Warnings, first_content_line
 from netatlas.parsers._names import (
     Query,
     Run,
-    answers_from,
+    dns_answer_facts,
     positional_args,
     reverse_address,
-    runs,
+    run_tool_stages,
     strip_dot,
 )
 
@@ -142,18 +142,9 @@ def _raw(run_list: list[Run], warnings: Warnings) -> list[Query]:
 
 
 def _process(queries: list[Query], warnings: Warnings) -> Facts:
-    answers: list[NameAnswer] = []
-    for q in queries:
-        answers.extend(answers_from(q, source="dns", warnings=warnings))
-    return Facts(kind=INFO.kind, answers=tuple(answers), warnings=warnings.sorted())
+    return dns_answer_facts(INFO.kind, queries, warnings)
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse host output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        run_list = runs(read_text(data), _TOOL, warnings=warnings)
-        return _process(_raw(run_list, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_tool_stages(data, source, _TOOL, _raw, _process)

@@ -42,23 +42,21 @@ import itertools
 import re
 
 from netatlas.errors import ParseError
-from netatlas.model import Facts, NameAnswer
+from netatlas.model import Facts
 from netatlas.parsers._base import (
     ParserInfo,
     Platform,
     Warnings,
     first_content_line,
-    guard,
     ip_or_none,
-    read_text,
 )
 from netatlas.parsers._names import (
     Query,
     Run,
-    answers_from,
+    dns_answer_facts,
     positional_args,
     reverse_address,
-    runs,
+    run_tool_stages,
     strip_dot,
 )
 
@@ -320,18 +318,9 @@ def _close_aliases(block: Query, canonical: str | None, aliases: list[str]) -> N
 
 
 def _process(blocks: list[Query], warnings: Warnings) -> Facts:
-    answers: list[NameAnswer] = []
-    for b in blocks:
-        answers.extend(answers_from(b, source="dns", warnings=warnings))
-    return Facts(kind=INFO.kind, answers=tuple(answers), warnings=warnings.sorted())
+    return dns_answer_facts(INFO.kind, blocks, warnings)
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse nslookup output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        run_list = runs(read_text(data), _TOOL, warnings=warnings)
-        return _process(_raw(run_list, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_tool_stages(data, source, _TOOL, _raw, _process)
