@@ -51,25 +51,19 @@ class Endpoint:
             (``config.json``'s ``currentContext``) or ``default``.
         tls: the context's TLS settings for the SDK (``docker.tls.TLSConfig``), if any.
         error: why the chosen context cannot be used (missing, unreadable).
+        context: the context's name, when a context chose the engine.
     """
 
     host: str | None
     chosen_by: str
     tls: Any = None
     error: str | None = None
+    context: str | None = None
 
     @property
     def remote(self) -> bool:
         """True when the engine is reached over a network (its containers run elsewhere)."""
         return self.host is not None and self.host.startswith(_REMOTE_SCHEMES)
-
-    @property
-    def context(self) -> str | None:
-        """The context's name, when a context chose the engine."""
-        for prefix in ("DOCKER_CONTEXT=", "context "):
-            if self.chosen_by.startswith(prefix):
-                return self.chosen_by[len(prefix) :]
-        return None
 
 
 def _folder(env: Mapping[str, str]) -> Path:
@@ -130,17 +124,23 @@ def resolve(environment: Mapping[str, str] | None = None) -> Endpoint:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Endpoint(None, chosen_by, error=f"docker context {name!r} ({chosen_by}) does not exist")
+        return Endpoint(None, chosen_by, error=f"docker context {name!r} ({chosen_by}) does not exist", context=name)
     except (OSError, ValueError) as exc:
-        return Endpoint(None, chosen_by, error=f"docker context {name!r} cannot be read: {meta_path}: {exc}")
+        return Endpoint(
+            None, chosen_by, error=f"docker context {name!r} cannot be read: {meta_path}: {exc}", context=name
+        )
     endpoints = meta.get("Endpoints") if isinstance(meta, dict) else None
     docker = endpoints.get("docker") if isinstance(endpoints, dict) else None
     host = docker.get("Host") if isinstance(docker, dict) else None
     if not isinstance(host, str) or not host:
-        return Endpoint(None, chosen_by, error=f"docker context {name!r} has no docker endpoint ({meta_path})")
+        return Endpoint(
+            None, chosen_by, error=f"docker context {name!r} has no docker endpoint ({meta_path})", context=name
+        )
     skip = isinstance(docker, dict) and docker.get("SkipTLSVerify") is True
     try:
         tls = _tls(folder, context_id, skip)
     except Exception as exc:  # the SDK's TLSConfig refuses missing or unusable files
-        return Endpoint(host, chosen_by, error=f"docker context {name!r}: its TLS settings are unusable: {exc}")
-    return Endpoint(host, chosen_by, tls=tls)
+        return Endpoint(
+            host, chosen_by, error=f"docker context {name!r}: its TLS settings are unusable: {exc}", context=name
+        )
+    return Endpoint(host, chosen_by, tls=tls, context=name)
