@@ -406,10 +406,16 @@ def run_stages(
     data: bytes | str,
     source: str,
     info: ParserInfo,
-    raw: Callable[[list[Line], Warnings], Any],
+    raw: Callable[[Any, Warnings], Any],
     process: Callable[[Any, Warnings], Facts],
+    *,
+    split: Callable[[str, Warnings], Any] | None = None,
 ) -> Facts:
     """The common body of ``parse``: decode, keep this command's lines, then the two stages.
+
+    Args:
+        split: how to cut the text into what ``raw`` reads (default: the lines of this
+            parser's command, :func:`select`); the name tools cut it into runs.
 
     Raises:
         ParseError: located, naming ``source``.
@@ -417,7 +423,8 @@ def run_stages(
 
     def run() -> Facts:
         warnings = Warnings()
-        kept = select(read_text(data), info.commands, warnings=warnings)
+        text = read_text(data)
+        kept = split(text, warnings) if split is not None else select(text, info.commands, warnings=warnings)
         return process(raw(kept, warnings), warnings)
 
     return guard(run, source=source)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netatlas.model import Facts, IPAddress, NameAnswer
-from netatlas.parsers._base import Line, Warnings, guard, ip_or_none, read_text, segments
+from netatlas.parsers._base import Line, ParserInfo, Warnings, ip_or_none, run_stages, segments
 
 __all__ = [
     "Query",
@@ -239,24 +239,20 @@ def reverse_address(rev: str) -> IPAddress | None:
 def run_tool_stages(
     data: bytes | str,
     source: str,
+    info: ParserInfo,
     tool: str,
     raw: Callable[[list[Run], Warnings], Any],
     process: Callable[[Any, Warnings], Facts],
 ) -> Facts:
-    """The common body of a name tool's ``parse``: its runs, then the two stages.
+    """:func:`~netatlas.parsers._base.run_stages` for a name tool, whose text is cut into runs.
 
-    As :func:`~netatlas.parsers._base.run_stages`, but a transcript may hold several
-    runs of the tool (``nslookup a`` then ``nslookup b``), each kept with its command.
+    A transcript may hold several runs of the tool (``nslookup a`` then ``nslookup
+    b``), each kept with its command.
 
     Raises:
         ParseError: located, naming ``source``.
     """
-
-    def run() -> Facts:
-        warnings = Warnings()
-        return process(raw(runs(read_text(data), tool, warnings=warnings), warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(data, source, info, raw, process, split=lambda text, w: runs(text, tool, warnings=w))
 
 
 def dns_answer_facts(kind: str, queries: list[Query], warnings: Warnings) -> Facts:

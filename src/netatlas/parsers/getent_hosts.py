@@ -171,4 +171,4 @@ def _process(tokens: list[_RunTokens], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse getent hosts/ahosts output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_tool_stages(data, source, _TOOL, _raw, _process)
+    return run_tool_stages(data, source, INFO, _TOOL, _raw, _process)

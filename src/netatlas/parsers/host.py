@@ -147,4 +147,4 @@ def _process(queries: list[Query], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse host output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_tool_stages(data, source, _TOOL, _raw, _process)
+    return run_tool_stages(data, source, INFO, _TOOL, _raw, _process)
