@@ -37,6 +37,10 @@ def test_every_bench_reported(quick_lines: list[dict[str, object]]) -> None:
     names = {line["bench"] for line in quick_lines}
     assert {"overlap-core", "atlas-map-cli", "atlas-build", "cli-help", "cli-parse-hosts"} <= names
     assert "scan-collect" in names  # measured as root, a "skipped" line otherwise
+    for line in quick_lines:
+        if str(line["bench"]).startswith("cli-"):
+            # the bare interpreter without site: shows a baseline inflated by .pth hooks
+            assert isinstance(line["no_site_seconds"], float) and line["spread"], line
 
 
 def test_scan_bench_leaves_no_namespace_behind(quick_lines: list[dict[str, object]]) -> None:
