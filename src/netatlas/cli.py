@@ -310,21 +310,20 @@ def why(
     if as_json:
         _emit_json(result.to_dict())
         return
-    from netatlas.reach import LEAVES_MAP
-
-    if result.reachable:
-        verdict = "reaches"
-    elif (result.reason or "").startswith(LEAVES_MAP):
-        verdict = "leaves the map on the way to"
-    else:
-        verdict = "does NOT reach"
+    verdict = {
+        "delivered": "reaches" if not result.unread else "reaches, as far as netatlas can see,",
+        "beyond": "leaves the map on the way to",
+        "unknown": "may or may not reach (netatlas cannot tell)",
+    }.get(result.verdict, "does NOT reach")
     entry = f" (enters as {result.entry})" if result.entry else ""
     typer.echo(f"{src} {verdict} {dst}{entry}")
+    if result.unread:
+        typer.echo(f"  not read on this path, and able to stop it: {'; '.join(result.unread)}")
     for i, hop in enumerate(result.hops, 1):
         where = hop.node or "outside"
         addr = f" {hop.address}" if hop.address else ""
         typer.echo(f"  {i}. [{hop.action}] {where}{addr}: {hop.note}")
-    if not result.reachable and result.reason:
+    if result.verdict != "delivered" and result.reason:
         typer.echo(f"stops at {result.stopped_at or '?'}: {result.reason}")
     for tried in result.tried:
         typer.echo(f"  also tried: {tried}")

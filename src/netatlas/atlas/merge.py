@@ -22,9 +22,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from netatlas.atlas.classify import Candidate, classify, known_address
+from netatlas.atlas.engine_state import engine_state
 from netatlas.atlas.observe import Observation, observe
 from netatlas.bundle import Bundle
 from netatlas.model import Address, Interface, IPAddress, IPNetwork, Route, Vantage, VantageKind, family_of
+from netatlas.model._serde import JSON
 from netatlas.model.atlas import (
     ATLAS_SCHEMA,
     Atlas,
@@ -284,6 +286,7 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
             cands[cidr] = Candidate(cidr)
         return cands[cidr]
 
+    engines: dict[IPNetwork, dict[str, JSON]] = {}
     vantage_kind = {vid: o.vantage.kind for vid, o in obs.items()}
     for n in nodes:
         for iface in n.interfaces:
@@ -295,10 +298,11 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
                 c.attachments.append(Attachment(n.id, iface.name, a.address, n.vantages[0] if n.vantages else None))
                 c.interfaces.append((n.kind, iface, vantage_kind.get(n.vantages[0]) if n.vantages else None))
     for o in obs.values():
-        for en, _ev in o.networks:
+        for en, ev in o.networks:
             for subnet in en.subnets:
                 c = cand(subnet)
                 c.engine.append(en)
+                engines.setdefault(subnet, engine_state(en, ev.id, o.settings))
                 for m in en.members:
                     if m.address is not None and not any(x.address == m.address for x in c.attachments):
                         c.attachments.append(Attachment(f"node:container:{m.name}", "eth0", m.address))
@@ -325,6 +329,7 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
                 owner=verdict.owner,
                 reason=verdict.reason,
                 attachments=tuple(c.attachments),
+                engine=engines.get(cidr, {}),
             )
         )
     return out

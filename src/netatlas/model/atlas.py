@@ -102,6 +102,11 @@ class Network(_Model):
             ``hyper-v``, a VPN client …) or ``None``.
         reason: the knowledge rule (with its source) that decided the kind.
         attachments: node interfaces on it.
+        engine: for a container engine's network, what that engine enforces on it, as
+            its own state says (flat keys: ``engine`` (``docker``), ``version``,
+            ``name``, ``driver``, ``bridge``, ``internal``, ``icc``,
+            ``gateway_mode_ipv4``, ``gateway_mode_ipv6``, ``evidence``); empty otherwise.
+            ``why`` judges paths through the network by it where no packet filter was read.
     """
 
     id: str
@@ -111,6 +116,7 @@ class Network(_Model):
     owner: str | None = None
     reason: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    engine: Mapping[str, JSON] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
