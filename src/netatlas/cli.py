@@ -108,13 +108,17 @@ def _only_kinds(only: str | None) -> list[str] | None:
     return wanted
 
 
-def _collect(only: str | None, timeout: float, lab: str | None = None) -> Any:
+def _collect(only: str | None, timeout: float, lab: str | None = None, kube_context: str | None = None) -> Any:
     from netatlas.collect.scan import scan as run_scan
 
     if not timeout > 0:
         raise UsageFailure(f"--timeout {timeout:g}: give a number of seconds above 0")
+    if kube_context is not None and (not kube_context or not kube_context.isprintable()):
+        raise UsageFailure(f"--kube-context {kube_context!r}: give the name of a context in your kubeconfig")
+    if kube_context is not None and lab:
+        raise UsageFailure("--kube-context and --lab: a lab scan enters no Kubernetes cluster")
     kinds = _only_kinds(only)
-    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab)
+    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab, kube_context=kube_context)
 
 
 KeyFileOpt = Annotated[
@@ -146,6 +150,13 @@ def _default_key_path() -> Path:
 LabOpt = Annotated[
     str | None, typer.Option("--lab", help="Scan this running lab's namespaces instead (netatlas lab up).")
 ]
+KubeContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kube-context",
+        help="Map this kubeconfig context's cluster too (by default only clusters on this machine are entered).",
+    ),
+]
 
 
 @app.command()
@@ -156,6 +167,7 @@ def scan(
     only: Annotated[str | None, typer.Option("--only", help="Comma-separated evidence kinds to collect.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Per-source timeout in seconds.")] = 10.0,
     lab: LabOpt = None,
+    kube_context: KubeContextOpt = None,
     redact: Annotated[
         bool, typer.Option("--redact", help="Rewrite addresses, MACs and host names before writing (safe to share).")
     ] = False,
@@ -165,7 +177,7 @@ def scan(
     """Collect evidence from every vantage of this machine into a bundle."""
     from netatlas.bundle import write_bundle
 
-    bundle = _collect(only, timeout, lab)
+    bundle = _collect(only, timeout, lab, kube_context)
     if redact:
         bundle = _redacted(bundle, key_file)
     path = write_bundle(bundle, output)
@@ -193,6 +205,7 @@ def map_(
     html_out: Annotated[str | None, typer.Option("--html", help="Also write the interactive map here.")] = None,
     svg_out: Annotated[str | None, typer.Option("--svg", help="Also write the picture here (needs Graphviz).")] = None,
     lab: LabOpt = None,
+    kube_context: KubeContextOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the map (networks, members, addresses) and the findings.
@@ -202,9 +215,11 @@ def map_(
     """
     from netatlas.atlas import build_atlas
 
-    if bundle and (only is not None or timeout != 10.0 or lab):
-        raise UsageFailure("--only, --timeout and --lab choose what a scan collects; they do not apply to --bundle")
-    data = _read_bundle(bundle) if bundle else _collect(only, timeout, lab)
+    if bundle and (only is not None or timeout != 10.0 or lab or kube_context is not None):
+        raise UsageFailure(
+            "--only, --timeout, --lab and --kube-context choose what a scan collects; they do not apply to --bundle"
+        )
+    data = _read_bundle(bundle) if bundle else _collect(only, timeout, lab, kube_context)
     atlas = build_atlas(data)
     if not bundle and not no_save and not lab:
         from netatlas.store.history import History

@@ -34,7 +34,11 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 
 
 def _planners(
-    system: str, runner: Runner, netns: Sequence[str] | None, kinds: set[str] | None
+    system: str,
+    runner: Runner,
+    netns: Sequence[str] | None,
+    kinds: set[str] | None,
+    kube_context: str | None = None,
 ) -> list[Callable[[], list[Planned]]]:
     """Each collector's ``plan``, ready to call, in ``COLLECTORS`` order.
 
@@ -50,6 +54,8 @@ def _planners(
         def plan() -> list[Planned]:
             if name == "linux" and netns is not None:
                 return list(mod.plan(runner, netns=list(netns)))
+            if name == "kubectl":
+                return list(mod.plan(runner, context=kube_context))
             return list(mod.plan(runner))
 
         return plan
@@ -73,6 +79,7 @@ def scan(
     progress: Progress | None = None,
     system: str | None = None,
     lab: str | None = None,
+    kube_context: str | None = None,
 ) -> Bundle:
     """Scan this machine's vantages into a bundle.
 
@@ -86,6 +93,9 @@ def scan(
         system: ``platform.system()`` to scan as (tests replay other platforms).
         lab: scan only this running lab's namespaces (``netatlas lab up``), one vantage
             per vantage its topology declares, instead of this machine.
+        kube_context: a kubeconfig context to map wherever its cluster runs; without
+            it only a cluster on this machine is entered (:mod:`netatlas.collect.kubectl`),
+            and any other current context is recorded as skipped.
 
     Raises:
         CollectError: this platform has no collector yet.
@@ -100,7 +110,7 @@ def scan(
 
         planners: list[Callable[[], list[Planned]]] = [lambda: lab_plan(run, lab)]
     else:
-        planners = _planners(system, run, list(netns) if netns is not None else None, kinds)
+        planners = _planners(system, run, list(netns) if netns is not None else None, kinds, kube_context)
     timed = _Timed(run, timeout)
 
     def one(job: tuple[str, Source]) -> Evidence | None:
