@@ -175,14 +175,43 @@ def _with(node: Node, **changes: object) -> Node:
     return replace(node, **changes)  # type: ignore[arg-type]
 
 
+def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str]) -> str | None:
+    """The node a container's network mode makes it share a namespace with, or ``None``.
+
+    ``host`` is the engine's own node; ``container:<id or name>`` the container named.
+    """
+    if mode == "host":
+        return engine_node
+    if mode and mode.startswith("container:"):
+        ref = mode.removeprefix("container:")
+        name = next((n for cid, n in by_id.items() if cid.startswith(ref)), ref)
+        return f"node:container:{name}"
+    return None
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
     """Containers known only from the engine, and routers known only as gateways."""
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
     for vid, o in obs.items():
+        by_id = {c.id: c.name for c, _ev in o.containers if c.id}
         for c, _ev in o.containers:
             if c.name in known:
                 continue
             known.add(c.name)
+            shares = _shared_namespace(c.network_mode, node_of[vid], by_id)
+            if shares is not None:
+                nodes.append(
+                    Node(
+                        id=f"node:container:{c.name}",
+                        kind="container",
+                        name=c.name,
+                        parent=node_of[vid],
+                        reason=f"shares the network namespace of {shares} (--network {c.network_mode}): "
+                        "its addresses and listeners are that node's",
+                        shares=shares,
+                    )
+                )
+                continue
             ifaces = tuple(
                 Interface(
                     name=f"eth{i}",

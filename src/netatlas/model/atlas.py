@@ -64,6 +64,9 @@ class Node(_Model):
         routes: the node's routing table (merged, de-duplicated).
         dns: the resolver configuration as this node's applications see it.
         reason: why vantages were merged into this node, or how it was inferred.
+        shares: the node whose network namespace this one shares (a ``--network host``
+            container shares its engine's host, ``--network container:X`` shares X's):
+            its addresses, routes and listeners are that node's.
     """
 
     id: str
@@ -75,6 +78,7 @@ class Node(_Model):
     routes: tuple[Route, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
+    shares: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
