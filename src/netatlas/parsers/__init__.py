@@ -111,8 +111,8 @@ _MIN_SCORE = 0.3
 """A sniff score below this is no recognition (``detect`` and the parts of a transcript)."""
 
 
-def _typed_parts(text: str) -> tuple[list[Part], set[int]]:
-    """The parts named by prompts whose output a parser recognises, and their first output lines.
+def _typed_parts(text: str) -> tuple[list[Part], dict[str, list[tuple[int, int]]]]:
+    """The parts named by prompts whose output a parser recognises, and the lines each spans.
 
     A prompt's command picks the parsers whose command patterns match it; of those that
     recognise the output, the one whose pattern names the command most fully reads it
@@ -123,7 +123,7 @@ def _typed_parts(text: str) -> tuple[list[Part], set[int]]:
     from netatlas.parsers._base import Warnings, segments
 
     found: dict[str, list[tuple[str, int]]] = {}
-    firsts: set[int] = set()
+    spans: dict[str, list[tuple[int, int]]] = {}
     for seg in segments(text, warnings=Warnings()):
         body = [ln for ln in seg.lines if ln.text.strip()]
         if seg.command is None or seg.prompt_line is None or not body:
@@ -139,19 +139,17 @@ def _typed_parts(text: str) -> tuple[list[Part], set[int]]:
                 best, rank = kind, (span, score)
         if best:
             found.setdefault(best, []).append((seg.command, seg.prompt_line))
-            firsts.add(body[0].no)
+            spans.setdefault(best, []).append((seg.prompt_line, seg.lines[-1].no))
     parts = [Part(k, tuple(c for c, _ in runs), tuple(n for _, n in runs)) for k, runs in found.items()]
-    return parts, firsts
+    return parts, spans
 
 
-_OTHER_OUTPUT = re.compile(r"^skipped \d+ line\(s\) of another command's output")
-
-
-def _combined(read: list[tuple[Part, Facts]], firsts: set[int]) -> Facts:
+def _combined(read: list[tuple[Part, Facts]], spans: dict[str, list[tuple[int, int]]]) -> Facts:
     """The facts of several parts as one: lists joined in part order, warnings merged.
 
-    A part's warning that it skipped "another command's output" is dropped where
-    another part read that output; warnings several parts gave alike are given once.
+    A part's warnings about lines another part read (``skipped 5 line(s) of another
+    command's output``, ``… that are not JSON``) are dropped: that part read them.
+    Warnings several parts gave alike are given once.
     """
     facts = [f for _, f in read]
     lists = ("interfaces", "routes", "hosts", "answers", "forwards", "networks", "containers", "distros", "hops")
@@ -163,9 +161,9 @@ def _combined(read: list[tuple[Part, Facts]], firsts: set[int]) -> Facts:
             settings.setdefault(key, value)
     warnings = {
         (w.line, w.message): w
-        for f in facts
+        for part, f in read
         for w in f.warnings
-        if not (w.line in firsts and _OTHER_OUTPUT.match(w.message))
+        if not any(a <= w.line <= b for kind, runs in spans.items() if kind != part.kind for a, b in runs)
     }
     return Facts(
         kind=read[0][0].kind,
@@ -191,7 +189,7 @@ def parse_parts(data: bytes | str, *, source: str = "-") -> tuple[Facts, tuple[P
     from netatlas.model import Warning
 
     try:
-        parts, firsts = _typed_parts(decode(data))
+        parts, spans = _typed_parts(decode(data))
         if not parts:
             parts = [Part(detect(data))]
     except ParseError as exc:
@@ -207,7 +205,7 @@ def parse_parts(data: bytes | str, *, source: str = "-") -> tuple[Facts, tuple[P
         raise refused[0][1]
     if len(read) == 1 and not refused:
         return read[0][1], (read[0][0],)
-    facts = _combined(read, firsts)
+    facts = _combined(read, spans)
     notes = [Warning(p.lines[0] if p.lines else 1, f"not read as {p.kind}: {e.message}") for p, e in refused]
     if notes:
         from dataclasses import replace
