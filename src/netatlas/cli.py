@@ -57,19 +57,29 @@ def parse(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Input file, or '-' for standard input.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the facts of one file (ipconfig, ip addr, hosts, route print ...)."""
-    from netatlas.parsers import get_parser
+    """Print the facts of one file (ipconfig, ip addr, hosts, route print ...).
+
+    With ``auto``, a pasted transcript of several readable commands is read part by
+    part; ``--json`` then also has ``parts`` (each part's kind, commands and lines).
+    """
+    from netatlas.parsers import get_parser, parse_parts
     from netatlas.parsers import parse as run_parse
 
     if kind != "auto":
         get_parser(kind)  # unknown kind: exit 2 before reading anything
     data, source = _read_input(file)
-    facts = run_parse(kind, data, source=source)
+    parts: tuple[Any, ...] = ()
+    if kind == "auto":
+        facts, parts = parse_parts(data, source=source)
+    else:
+        facts = run_parse(kind, data, source=source)
     if as_json:
-        _emit_json(facts.to_dict())
+        _emit_json({**facts.to_dict(), **({"parts": [p.to_dict() for p in parts]} if kind == "auto" else {})})
         return
     from netatlas.render.facts_text import lines
 
+    if len(parts) > 1:
+        typer.echo("read as " + ", ".join(f"{p.kind} (line {', '.join(map(str, p.lines))})" for p in parts))
     for line in lines(facts):
         typer.echo(line)
 

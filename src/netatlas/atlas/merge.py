@@ -12,7 +12,9 @@ Steps, each a small function:
    :mod:`netatlas.atlas.classify` from knowledge data.
 4. names, forwards and listeners are collected per vantage with their provenance;
    each vantage's ``hosts:`` lookup order (``nsswitch.conf``) goes to
-   ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`.
+   ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`;
+   portproxy rules that cannot forward as ``settings["portproxy_dead_rules"]``, each
+   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`.
 """
 
 from __future__ import annotations
@@ -477,6 +479,22 @@ _PER_VANTAGE = frozenset({"nss", "nss_hosts"})
 """Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
 
+_RULES = frozenset({"portproxy_dead_rules"})
+"""Settings that are lists of rules a node holds (portproxy rules netsh stored but cannot
+serve): every vantage's rules are kept, each with its node and evidence, for the checks."""
+
+
+def _rules(obs: dict[str, Observation], node_of: dict[str, str], key: str) -> list[object]:
+    """Every vantage's ``key`` rules, each with the node that holds it and its evidence."""
+    out: list[object] = []
+    for vid, o in obs.items():
+        rules = o.settings.get(key)
+        if not isinstance(rules, list):
+            continue
+        where = {"node": node_of[vid], "evidence": o.settings_evidence.get(key)}
+        out.extend({**rule, **where} for rule in rules if isinstance(rule, dict))
+    return out
+
 
 def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     """The atlas of a bundle: merged nodes, classified networks, names, forwards, findings.
@@ -490,13 +508,16 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     nss_hosts: dict[str, object] = {}
     for vid, o in obs.items():
         for k, v in o.settings.items():
-            if k in _PER_VANTAGE:
+            if k in _PER_VANTAGE or k in _RULES:
                 continue
             settings.setdefault(k, v)
         if isinstance(o.settings.get("nss_hosts"), list):
             nss_hosts[vid] = o.settings["nss_hosts"]
     if nss_hosts:
         settings["nss_hosts"] = nss_hosts
+    for key in _RULES:
+        if found := _rules(obs, node_of, key):
+            settings[key] = found
     atlas = Atlas(
         schema=ATLAS_SCHEMA,
         vantages=bundle.vantages,

@@ -26,7 +26,7 @@ from typing import Any
 
 from netatlas.knowledge import load
 from netatlas.model._serde import JSON
-from netatlas.parsers._base import Line, Warnings, mac, select
+from netatlas.parsers._base import Line, Selection, Warnings, mac, select, select_runs
 
 __all__ = [
     "apply_keys",
@@ -78,22 +78,26 @@ def _unglue(text: str, warnings: Warnings) -> str:
     return "\n".join(out)
 
 
-def cli_lines(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Line]:
+def cli_lines(text: str, commands: Sequence[str], *, warnings: Warnings) -> Selection:
     """The lines of pasted ``wsl.exe`` output that are output, with repairs warned about.
 
     Args:
         text: decoded input (see :func:`~netatlas.parsers._base.read_text`).
-        commands: the parser's command regexes, for :func:`~netatlas.parsers._base.select`.
+        commands: the parser's command regexes, for :func:`~netatlas.parsers._base.select_runs`.
         warnings: where repairs and skipped lines are recorded.
+
+    Returns:
+        The latest run's lines, and the earlier runs of the same command for the
+        parser to tell as warnings (``wsl -l -v`` before and after ``wsl --shutdown``).
     """
-    kept = select(_unglue(text, warnings), commands, warnings=warnings)
+    sel = select_runs(_unglue(text, warnings), commands, warnings=warnings)
     out: list[Line] = []
-    for ln in kept:
+    for ln in sel.lines:
         if _CMD_ECHO.match(ln.text):
             warnings.add(ln.no, f"skipped command line {ln.text.strip()!r}")
             continue
         out.append(ln)
-    return out
+    return Selection(out, sel.earlier)
 
 
 # --------------------------------------------------------------------------- WSL's INI dialect
