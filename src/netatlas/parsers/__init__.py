@@ -60,7 +60,14 @@ def detect(data: bytes | str) -> str:
     Raises:
         ParseError: no parser recognises it.
     """
-    text = decode(data)
+    try:
+        text = decode(data)
+    except ParseError:
+        # Windows tools write their OEM code page when redirected; the shape is what sniffs
+        from netatlas.parsers._windows import decode_oem
+        from netatlas.parsers.ipconfig import label_count
+
+        text = decode_oem(data, known=label_count)
     best, score = "", 0.0
     for kind in kinds():
         s = get_parser(kind).sniff(text)
