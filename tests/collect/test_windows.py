@@ -434,3 +434,57 @@ def test_a_32_bit_python_reaches_wsl_exe_through_sysnative(monkeypatch: pytest.M
     assert {c[0] for c in rec.calls} == {"C:\\Windows\\Sysnative\\wsl.exe"}
     monkeypatch.delenv("PROCESSOR_ARCHITEW6432")
     assert windows.wsl() == WSL  # 32-bit Windows: System32 is the real one
+
+
+# --------------------------------------------------------------------------- WSL absent, by exit code
+
+# Constructed: the Russian wording of "Windows Subsystem for Linux has no installed
+# distributions." (no English word in it), UTF-16LE without BOM, CRLF, as wsl.exe writes.
+RU_NO_DISTROS = "Подсистема Windows для Linux не имеет установленных дистрибутивов.\n"
+
+
+@pytest.mark.parametrize("code", [4294967295, -1])
+def test_no_distributions_is_told_by_exit_code_in_any_language(code: int) -> None:
+    out = _wsl_utf16(RU_NO_DISTROS)
+    argv = (WSL, "-l", "-v")
+    rr = replay(commands={argv: _failed(argv, out, code)})
+    b = _scan(rr)
+    ev = _by_id(b)["host/wsl-list"]
+    assert ev.failure is not None and ev.failure.code == "not-installed"
+    assert "Подсистема Windows для Linux" in ev.failure.message  # decoded, not mojibake
+    assert [v.id for v in b.vantages] == ["host"]
+    assert "host/wsl-version" not in _by_id(b) and "host/wsl-status" not in _by_id(b)
+    assert (WSL, "--version") not in rr.calls
+
+
+def test_the_inbox_placeholder_is_wsl_not_installed() -> None:
+    """Exit 1 from ``-l -v`` and a failing ``--status``: usbipd-win's reading of a Windows without WSL."""
+    usage = _wsl_utf16("Copyright (c) Microsoft Corporation. All rights reserved.\n\nUsage: wsl.exe [Argument]\n")
+    ll, st = (WSL, "-l", "-v"), (WSL, "--status")
+    b = _scan(replay(commands={ll: _failed(ll, usage, 1), st: _failed(st, usage, 1)}))
+    assert _failure(b, "host/wsl-list") == "not-installed"
+    assert "host/wsl-version" not in _by_id(b)
+
+
+def test_exit_1_with_a_working_status_stays_a_failure() -> None:
+    ll = (WSL, "-l", "-v")
+    b = _scan(replay(commands={ll: _failed(ll, _wsl_utf16("Something else\n"), 1)}))
+    assert _failure(b, "host/wsl-list") == "exit-status"
+
+
+def test_wsl_utf8_inherited_means_utf8_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSL_UTF8", "1")
+    listing = b"  NAME      STATE           VERSION\r\n* Ubuntu    Running         2\r\n"
+    res = Result((WSL, "-l", "-v"), listing, exit_code=0)
+    assert windows.running_distros(res) == ["Ubuntu"]
+    monkeypatch.delenv("WSL_UTF8")
+    assert windows.running_distros(Result((WSL, "-l", "-v"), _wsl_utf16(listing.decode()), exit_code=0)) == ["Ubuntu"]
+
+
+def test_localized_wsl_output_is_read_as_utf16le_without_bom() -> None:
+    """Mostly non-ASCII UTF-16LE defeats NUL sniffing; the WSL parsers read it as wsl.exe writes it."""
+    from netatlas.parsers._wsl import wsl_text
+
+    data = _wsl_utf16("Дистрибутив по умолчанию: Ubuntu\nВерсия по умолчанию: 2\n")
+    assert wsl_text(data).startswith("Дистрибутив по умолчанию: Ubuntu")
+    assert wsl_text(b"plain utf-8\n") == "plain utf-8\n"

@@ -31,7 +31,7 @@ from netatlas.errors import ParseError
 from netatlas.model import Facts
 from netatlas.model._serde import JSON
 from netatlas.parsers import _wsl
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, guard, read_text
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, guard
 
 INFO = ParserInfo(
     kind="wsl-version",
@@ -109,7 +109,7 @@ def parse(data: bytes | str, *, source: str = "-") -> Facts:
 
     def run() -> Facts:
         warnings = Warnings()
-        kept = _wsl.cli_lines(read_text(data), INFO.commands, warnings=warnings)
+        kept = _wsl.cli_lines(_wsl.wsl_text(data), INFO.commands, warnings=warnings)
         return _process(_raw(kept, warnings), warnings)
 
     return guard(run, source=source)
