@@ -49,6 +49,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -139,8 +140,9 @@ def wsl() -> str:
 
 
 DOCKER_DESKTOP_DISTRO = "docker-desktop"
-_NO_SHELL = ("docker-desktop-data",)
-"""Distros that are data volumes without a shell: never entered."""
+_NO_SHELL = ("docker-desktop-data", "rancher-desktop-data")
+"""Distros that are data volumes, not meant to be entered: Docker Desktop's before 4.30
+and Rancher Desktop's (its ``rancher-desktop`` distro runs the engine). Never entered."""
 
 _WSL_ABSENT = re.compile(
     rb"has no installed distributions|is not installed|WSL is not installed"
@@ -294,6 +296,35 @@ def _in(name: str, *argv: str) -> list[str]:
     return [wsl(), "-d", name, "--exec", *argv]
 
 
+class _Gate:
+    """One distro's sources: after the first timeout the rest are skipped, not waited on.
+
+    A paused or Resource-Saver Docker Desktop can hang every ``wsl.exe --exec``
+    (docker/for-win#14656); waiting the full timeout once per source would stall the
+    scan for a minute on one distro.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._timed_out: str | None = None
+
+    def run(self, fetch: Callable[[Runner], Result]) -> Callable[[Runner], Result]:
+        def gated(r: Runner) -> Result:
+            with self._lock:
+                first = self._timed_out
+            if first is not None:
+                msg = f"not run: {first} timed out earlier in distro {self._name!r} (every wsl.exe --exec may hang)"
+                return Result((wsl(), "-d", self._name), failure=Failure("skipped", msg))
+            res = fetch(r)
+            if res.failure is not None and res.failure.code == "timeout":
+                with self._lock:
+                    self._timed_out = self._timed_out or " ".join(res.argv[4:])
+            return res
+
+        return gated
+
+
 def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
     """Sources read inside distro ``name``; ``names`` are resolved with ``getent hosts``.
 
@@ -330,7 +361,8 @@ def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bo
                 lambda r: _getent_checked(r.run(_in(name, "getent", "hosts", *names), timeout=5)),
             ),
         ]
-    return out
+    gate = _Gate(name)
+    return [replace(src, fetch=gate.run(src.fetch)) for src in out]
 
 
 def running_distros(wsl_list: Result) -> list[str]:
