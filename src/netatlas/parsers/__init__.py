@@ -71,13 +71,27 @@ def get_parser(kind: str) -> ParserModule:
     raise UnknownKindError(f"unknown kind {kind!r}; known kinds: auto, {', '.join(kinds())}")
 
 
+def _any_text(data: bytes | str) -> str:
+    """The text of ``data``: UTF-8/UTF-16, else the OEM code page whose labels it matches.
+
+    Windows tools write their OEM code page when redirected; the shape is what sniffs.
+    """
+    try:
+        return decode(data)
+    except ParseError:
+        from netatlas.parsers._windows import decode_oem
+        from netatlas.parsers.ipconfig import label_count
+
+        return decode_oem(data, known=label_count)
+
+
 def detect(data: bytes | str) -> str:
     """The kind whose parser recognises ``data`` best.
 
     Raises:
         ParseError: no parser recognises it.
     """
-    text = decode(data)
+    text = _any_text(data)
     best, score = "", 0.0
     for kind in kinds():
         s = get_parser(kind).sniff(text)
@@ -189,7 +203,7 @@ def parse_parts(data: bytes | str, *, source: str = "-") -> tuple[Facts, tuple[P
     from netatlas.model import Warning
 
     try:
-        parts, spans = _typed_parts(decode(data))
+        parts, spans = _typed_parts(_any_text(data))
         if not parts:
             parts = [Part(detect(data))]
     except ParseError as exc:

@@ -575,10 +575,13 @@ def run_stages(
     process: Callable[[Any, Warnings], Facts],
     *,
     split: Callable[[str, Warnings], Any] | None = None,
+    decode: Callable[[bytes | str], str] = read_text,
 ) -> Facts:
     """The common body of ``parse``: decode, keep this command's lines, then the two stages.
 
     Args:
+        decode: how the bytes become text (``wsl.exe``'s own output is UTF-16LE
+            without a BOM: :func:`netatlas.parsers._wsl.wsl_text`).
         split: how to cut the text into what ``raw`` reads (default: the lines of this
             parser's command's latest runs, :func:`select_runs`). A :class:`Selection`
             has its earlier runs told as warnings (:func:`with_earlier_runs`); the name
@@ -590,7 +593,7 @@ def run_stages(
 
     def run() -> Facts:
         warnings = Warnings()
-        text = read_text(data)
+        text = decode(data)
         cut = split(text, warnings) if split is not None else select_runs(text, info.commands, warnings=warnings)
         if not isinstance(cut, Selection):
             return process(raw(cut, warnings), warnings)

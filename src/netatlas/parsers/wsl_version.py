@@ -107,5 +107,11 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``wsl --version`` output. Raises only :class:`~netatlas.errors.ParseError`."""
     return run_stages(
-        data, source, INFO, _raw, _process, split=lambda text, w: _wsl.cli_lines(text, INFO.commands, warnings=w)
+        data,
+        source,
+        INFO,
+        _raw,
+        _process,
+        split=lambda text, w: _wsl.cli_lines(text, INFO.commands, warnings=w),
+        decode=_wsl.wsl_text,
     )
