@@ -173,6 +173,12 @@ def _with(node: Node, **changes: object) -> Node:
     return replace(node, **changes)  # type: ignore[arg-type]
 
 
+def _with_services(obs: dict[str, Observation], nodes: list[Node]) -> list[Node]:
+    """Containers marked with the compose service they are a replica of (engine labels)."""
+    service = {f"node:container:{c.name}": c.service for o in obs.values() for c, _ev in o.containers if c.service}
+    return [_with(n, service=service[n.id]) if n.id in service else n for n in nodes]
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
     """Containers known only from the engine, and routers known only as gateways."""
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
@@ -452,6 +458,7 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     obs, problems = observe(bundle.vantages, bundle.evidence)
     nodes, node_of = _nodes(obs)
     _engine_nodes(obs, nodes, node_of)
+    nodes = _with_services(obs, nodes)
     settings: dict[str, object] = {}
     nss_hosts: dict[str, object] = {}
     for vid, o in obs.items():

@@ -64,6 +64,8 @@ class Node(_Model):
         routes: the node's routing table (merged, de-duplicated).
         dns: the resolver configuration as this node's applications see it.
         reason: why vantages were merged into this node, or how it was inferred.
+        service: for a container, the compose ``PROJECT/SERVICE`` it is a replica of
+            (from the engine's labels), so pictures can draw replicas as one box.
     """
 
     id: str
@@ -75,6 +77,7 @@ class Node(_Model):
     routes: tuple[Route, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
