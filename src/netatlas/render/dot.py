@@ -24,6 +24,7 @@ shell; where it is missing, :class:`GraphvizMissingError` says how to install it
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import shutil
 import subprocess
@@ -256,7 +257,7 @@ def _shelves(scene: Scene, layout: dict[str, list[list[str]]], fan: list[str], f
     for k, shelf in enumerate(shelves):
         # one rank for the shelf's top rows, kept in order by flat invisible edges
         yield f"  {{ rank=same; {'; '.join(shelf)}; }}"
-        for a, b in zip(shelf, shelf[1:], strict=False):
+        for a, b in itertools.pairwise(shelf):
             yield f"  {a} -> {b} [style=invis];"
         if spine is not None and not k:
             yield f"  {spine} -> {shelf[0]} [style=invis, weight=20];"
@@ -327,7 +328,7 @@ def _lines(scene: Scene) -> Iterator[str]:
             rows = layout[g.id]
             for i, row in enumerate(rows):
                 yield f"    {{ rank=same; {g.id + '; ' if i == 0 else ''}{'; '.join(row)}; }}"
-            for upper, lower in zip(rows, rows[1:], strict=False):
+            for upper, lower in itertools.pairwise(rows):
                 for a, b in zip(upper, lower, strict=False):
                     yield f"    {a} -> {b} [style=invis, weight=4];"
         yield "  }"
@@ -345,13 +346,13 @@ def _lines(scene: Scene) -> Iterator[str]:
         )
     done: set[tuple[str, str]] = set()
     for node in scene.nodes:
-        rs = replica_of.get(node.id)
-        box = rs.id if rs is not None else node.id
+        rset = replica_of.get(node.id)
+        box = rset.id if rset is not None else node.id
         for p in node.edge_ports:
             g = scene.group(p.group)
             if home.get(box) == g.id:
                 continue  # adopted into this cluster: it sits there
-            port = g.id if rs is not None else p.id
+            port = g.id if rset is not None else p.id
             if (box, port) in done:
                 continue
             done.add((box, port))
@@ -370,8 +371,8 @@ def _lines(scene: Scene) -> Iterator[str]:
         # A VM or container sits below what it runs in, even with no wire between them.
         if node.parent_id is None:
             continue
-        rs = replica_of.get(node.id)
-        box = rs.id if rs is not None else node.id
+        rset = replica_of.get(node.id)
+        box = rset.id if rset is not None else node.id
         up = next((p.group for p in node.ports if p.uplink), node.home)
         edge = f"  {replica_of[node.parent_id].id if node.parent_id in replica_of else node.parent_id} -> {up or box}"
         if edge not in parents:
