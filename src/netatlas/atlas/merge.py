@@ -367,6 +367,7 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                     source=source,
                     server=a.server,
                     evidence=ev.id,
+                    status=None if a.addresses else a.status,
                 )
             )
     return out

@@ -122,7 +122,9 @@ class NameRecord(_Model):
 
     ``source`` is ``hosts`` (a hosts file), ``dns`` (a DNS server), ``docker-dns``
     (Docker's embedded resolver at 127.0.0.11) or ``nss`` (the system resolver as an
-    application sees it: hosts then DNS, per nsswitch).
+    application sees it: hosts then DNS, per nsswitch). A query that got no address
+    has ``addresses`` empty and ``status`` what the server said (``NXDOMAIN``,
+    ``SERVFAIL``, ``timeout`` …).
     """
 
     vantage: str
@@ -135,6 +137,7 @@ class NameRecord(_Model):
     writer: str | None = None
     server: IPAddress | None = None
     evidence: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
