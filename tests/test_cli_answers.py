@@ -13,7 +13,7 @@ from netatlas.atlas import build_atlas
 from netatlas.bundle import read_bundle, write_bundle
 from netatlas.cli import EXIT_NO, EXIT_NO_ANSWER, main
 from netatlas.model import Vantage, VantageKind
-from netatlas.model.atlas import Atlas, Attachment, NameRecord, Network, Node
+from netatlas.model.atlas import Atlas, Attachment, Network, Node
 from netatlas.names import resolve, unanswered
 from netatlas.reach import why
 
