@@ -17,6 +17,11 @@ _COLLAPSE = 3
 """A loopback address held by at least this many nodes is one line, with the count."""
 
 
+def _paren(text: str) -> str:
+    """``(eth0)``; a pseudo-interface already in parentheses (``(hosts file)``) as it is."""
+    return text if text.startswith("(") and text.endswith(")") else f"({text})"
+
+
 def _members(atlas: Atlas, net: Network, names: dict[str, str]) -> Iterator[str]:
     """One line per attachment; on loopback, one line per address every node repeats.
 
@@ -37,9 +42,9 @@ def _members(atlas: Atlas, net: Network, names: dict[str, str]) -> Iterator[str]
             if key not in done:
                 done.add(key)
                 every = "every node" if scanned <= set(holders) else f"{len(holders)} nodes"
-                yield f"    {addr:<40} {net.kind} ({a.interface}) on {every} ({len(holders)})"
+                yield f"    {addr:<40} {net.kind} {_paren(a.interface)} on {every} ({len(holders)})"
             continue
-        yield f"    {addr:<40} {names.get(a.node, a.node)} ({a.interface})"
+        yield f"    {addr:<40} {names.get(a.node, a.node)} {_paren(a.interface)}"
 
 
 def lines(atlas: Atlas, *, show_problems: bool = True) -> Iterator[str]:

@@ -379,8 +379,15 @@ def _name_rows(atlas: Atlas) -> list[NameRow]:
         if key not in seen and r.addresses:
             seen.append(key)
     rows: list[NameRow] = []
+    done: set[tuple[str, str, int | None, str]] = set()
     for key in seen:
         for res in resolve(atlas, key):
+            # ``Z820`` also finds the DNS answer for ``Z820.fios-router.home`` (search
+            # domains), which is a name of its own: one row per record, not per lookup
+            ident = (res.vantage, res.evidence or res.file or "", res.line, normalize(res.name))
+            if ident in done:
+                continue
+            done.add(ident)
             prov = res.provenance + (f"; copied from {res.origin}" if res.origin else "")
             rows.append(
                 NameRow(
