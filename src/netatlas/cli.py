@@ -593,18 +593,25 @@ def diff(
 ) -> None:
     """Show what changed between two scans: networks, routes, names, findings."""
     from netatlas.atlas import build_atlas
-    from netatlas.atlas.diff import diff_atlases
+    from netatlas.atlas.diff import diff_atlases, uncollected
 
-    d = diff_atlases(build_atlas(_load_any(a)), build_atlas(_load_any(b)))
+    first, second = _load_any(a), _load_any(b)
+    skipped: dict[str, str] = {}
+    for who, bundle in (("A", first), ("B", second)):
+        for section in uncollected({e.kind for e in bundle.evidence}):
+            skipped[section] = "A and B" if section in skipped else who
+    d = diff_atlases(build_atlas(first), build_atlas(second), skipped=skipped)
     if as_json:
         _emit_json(d.to_dict())
         return
+    for note in d.not_collected:
+        typer.echo(f"not compared: {note}")
     if d.empty:
-        typer.echo("no differences")
+        typer.echo("no differences" + (" in what both scans collected" if d.not_collected else ""))
         return
     for field_name in d.__slots__:
         items = getattr(d, field_name)
-        if items:
+        if items and field_name != "not_collected":
             what, change = field_name.rsplit("_", 1)
             sign = "+" if change == "added" else "-"
             typer.echo(f"{what} {change}:")
