@@ -191,6 +191,12 @@ def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str])
     return None
 
 
+def _with_services(obs: dict[str, Observation], nodes: list[Node]) -> list[Node]:
+    """Containers marked with the compose service they are a replica of (engine labels)."""
+    service = {f"node:container:{c.name}": c.service for o in obs.values() for c, _ev in o.containers if c.service}
+    return [_with(n, service=service[n.id]) if n.id in service else n for n in nodes]
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
     """Containers known only from the engine, and routers known only as gateways."""
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
@@ -366,11 +372,34 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
     return out
 
 
+DOCKER_OWN_LINE = "the container's own hostname on one of its networks (Docker Engine writes one line per network)"
+"""The marker of a line in a container's ``/etc/hosts`` that names one of its own
+addresses. Docker writes such a line, without a comment, for the container's hostname
+on each network it joins (libnetwork ``sandbox.updateHostsFile``/``etchosts.Add``), so
+a container on two networks has two lines for its own name. Nobody else writes the
+container's own addresses there (an ``--add-host`` naming one would be marked too,
+and says the same)."""
+
+
+def _own_addresses(o: Observation) -> set[IPAddress]:
+    """The non-loopback addresses on a vantage's own interfaces."""
+    return {
+        a.address
+        for i in o.interfaces.values()
+        for a in i.addresses
+        if a.address is not None and not a.address.is_loopback
+    }
+
+
 def _names(obs: dict[str, Observation]) -> list[NameRecord]:
     out: list[NameRecord] = []
     for vid, o in obs.items():
+        own = _own_addresses(o) if o.vantage.kind is VantageKind.CONTAINER else set()
         for h, ev in o.hosts:
             file = ev.argv[1] if len(ev.argv) > 1 and ev.argv[0] == "read" else None
+            marker, writer = h.marker, h.writer
+            if writer is None and h.address in own:
+                marker, writer = DOCKER_OWN_LINE, "docker"
             for name in h.names:
                 out.append(
                     NameRecord(
@@ -380,8 +409,8 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                         source="hosts",
                         file=file or "hosts",
                         line=h.line,
-                        marker=h.marker,
-                        writer=h.writer,
+                        marker=marker,
+                        writer=writer,
                         evidence=ev.id,
                     )
                 )
@@ -397,6 +426,7 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                     source=source,
                     server=a.server,
                     evidence=ev.id,
+                    status=None if a.addresses else a.status,
                 )
             )
     return out
@@ -504,6 +534,7 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     obs, problems = observe(bundle.vantages, bundle.evidence)
     nodes, node_of = _nodes(obs)
     _engine_nodes(obs, nodes, node_of)
+    nodes = _with_services(obs, nodes)
     settings: dict[str, object] = {}
     nss_hosts: dict[str, object] = {}
     for vid, o in obs.items():
