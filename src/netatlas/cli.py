@@ -114,7 +114,11 @@ def _collect(only: str | None, timeout: float, lab: str | None = None) -> Any:
     if not timeout > 0:
         raise UsageFailure(f"--timeout {timeout:g}: give a number of seconds above 0")
     kinds = _only_kinds(only)
-    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab)
+    if lab is not None:
+        from netatlas.lab.collect import scan_lab
+
+        return scan_lab(lab, only=kinds, timeout=timeout, progress=_progress_printer())
+    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer())
 
 
 KeyFileOpt = Annotated[

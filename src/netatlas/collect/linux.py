@@ -18,6 +18,7 @@ from functools import cache
 
 from netatlas.collect import netlink
 from netatlas.collect.base import Planned, Source
+from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
 
@@ -34,14 +35,6 @@ PRODUCES = (
     "getent-hosts",
 )
 PLATFORMS = ("Linux",)
-SPECIAL_NAMES = (
-    "localhost",
-    "host.docker.internal",
-    "gateway.docker.internal",
-    "kubernetes.docker.internal",
-)
-"""Names worth resolving on every machine (Docker Desktop's special names; see
-shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file names."""
 
 
 def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:

@@ -37,16 +37,19 @@ from datetime import datetime, timezone
 from typing import Any
 
 from netatlas.collect.base import Source
+from netatlas.collect.dns_query import no_answer, query_server
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure
 
 __all__ = [
     "DEFAULT_QUERY_TIMEOUT",
     "RESOLV_CONF_FILES",
+    "SPECIAL_NAMES",
     "Query",
     "dns_answers",
     "dns_answers_source",
     "names_to_ask",
+    "no_answer",
     "query_server",
     "servers_of",
 ]
@@ -58,64 +61,17 @@ RESOLV_CONF_FILES = ("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf")
 """Where the configured servers are read: the file applications use and, behind a
 systemd-resolved stub (127.0.0.53), the upstream servers it forwards to."""
 
+SPECIAL_NAMES = (
+    "localhost",
+    "host.docker.internal",
+    "gateway.docker.internal",
+    "kubernetes.docker.internal",
+)
+"""Names worth resolving on every machine (Docker Desktop's special names; see
+shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file names."""
+
 Query = Callable[[str, int, str, str, float], dict[str, Any]]
 """``(server, port, name, rdtype, timeout) -> record``: one DNS question, never raising."""
-
-
-def query_server(server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-    """Ask ``server`` one question; the record says what it answered, or why not.
-
-    Status is the rcode text (``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``, ``REFUSED`` …),
-    ``timeout`` when nothing came back in time, ``unreachable`` when the query could
-    not be sent or was refused by the network (no route, ICMP port unreachable), or
-    ``error`` (with ``error``) for a name DNS cannot carry or a malformed reply.
-    """
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-
-    record: dict[str, Any] = {
-        "name": name,
-        "server": server,
-        "port": port,
-        "rdtype": rdtype,
-        "status": "error",
-        "addresses": [],
-        "cnames": [],
-        "authority": [],
-    }
-    t0 = time.monotonic()
-    try:
-        qname = dns.name.from_text(name)  # absolute: no search domains appended
-        q = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype))
-        resp, _tcp = dns.query.udp_with_fallback(q, server, timeout=timeout, port=port)
-    except dns.exception.Timeout:
-        record["status"] = "timeout"
-    except OSError as exc:  # network unreachable, port unreachable (ICMP), no route
-        record["status"] = "unreachable"
-        record["error"] = f"{type(exc).__name__}: {exc}"
-    except (dns.exception.DNSException, ValueError) as exc:  # a name DNS cannot carry, a bad reply
-        record["error"] = f"{type(exc).__name__}: {exc}"
-    else:
-        want = dns.rdatatype.from_text(rdtype)
-        record["status"] = dns.rcode.to_text(resp.rcode())
-        record["flags"] = dns.flags.to_text(resp.flags).split()
-        ttls = []
-        for rrset in resp.answer:
-            if rrset.rdtype == want:
-                record["addresses"].extend(r.to_text() for r in rrset)
-                ttls.append(rrset.ttl)
-            elif rrset.rdtype == dns.rdatatype.CNAME:
-                record["cnames"].extend(r.to_text().rstrip(".") for r in rrset)
-        if ttls:
-            record["ttl"] = min(ttls)
-        record["authority"] = [line for rrset in resp.authority for line in rrset.to_text().splitlines()]
-    record["elapsed_ms"] = round((time.monotonic() - t0) * 1000, 1)
-    return record
 
 
 def dns_answers(
@@ -169,28 +125,6 @@ def dns_answers(
     return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
 
 
-def no_answer(server: str, port: int, name: str, rdtype: str, error: str, *, skipped: bool = False) -> dict[str, Any]:
-    """The record of a question that got no answer (``status`` timeout).
-
-    ``skipped`` marks questions never sent (the server already failed, or the scan's
-    deadline passed); replays use it unset for questions that were not recorded.
-    """
-    rec: dict[str, Any] = {
-        "name": name,
-        "server": server,
-        "port": port,
-        "rdtype": rdtype,
-        "status": "timeout",
-        "addresses": [],
-        "cnames": [],
-        "authority": [],
-    }
-    if skipped:
-        rec["skipped"] = True
-    rec["error"] = error
-    return rec
-
-
 def servers_of(resolv_conf: bytes) -> list[str]:
     """Nameserver addresses in a ``resolv.conf`` (IPv6 zone kept, junk dropped), in order."""
     out: list[str] = []
@@ -209,8 +143,6 @@ def servers_of(resolv_conf: bytes) -> list[str]:
 def names_to_ask(r: Runner, extra: Callable[[], list[str]]) -> list[str]:
     """The names that matter here: this host's own name, Docker Desktop's special names,
     ``localhost``, then ``extra()`` (the hosts-file names), without duplicates."""
-    from netatlas.collect.linux import SPECIAL_NAMES
-
     wanted = [*SPECIAL_NAMES, *extra()]
     own = r.read("/proc/sys/kernel/hostname")
     if own.failure is None and own.stdout.strip():

@@ -135,8 +135,8 @@ class SubprocessRunner:
         return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
 
     def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        """Ask ``server`` (and only it) with dnspython; see :mod:`netatlas.collect.names`."""
-        from netatlas.collect.names import query_server
+        """Ask ``server`` (and only it) with dnspython; see :mod:`netatlas.collect.dns_query`."""
+        from netatlas.collect.dns_query import query_server
 
         return query_server(server, port, name, rdtype, timeout)
 
@@ -218,6 +218,6 @@ class ReplayRunner:
         got = self.dns.get((server, name, rdtype))
         if got is not None:
             return dict(got)
-        from netatlas.collect.names import no_answer
+        from netatlas.collect.dns_query import no_answer
 
         return no_answer(server, port, name, rdtype, "not recorded (replay)")
