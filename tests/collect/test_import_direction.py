@@ -21,8 +21,9 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "netatlas"
 
-DOORS = frozenset({"netatlas.collect.runner", "netatlas.collect.dns_query"})
-"""How the system is reached (commands and files; one DNS question): they import no collector."""
+DOORS = frozenset({"netatlas.collect.runner", "netatlas.collect.dns_query", "netatlas.collect.netns_entry"})
+"""How the system is reached (commands and files; DNS questions; a thread that enters
+namespaces): they import no collector."""
 
 
 def _module_name(path: Path) -> str:

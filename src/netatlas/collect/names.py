@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from netatlas.collect.base import Source
-from netatlas.collect.dns_query import no_answer, query_server
+from netatlas.collect.dns_query import ask_server, no_answer, query_server
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure
 
@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_QUERY_TIMEOUT",
     "RESOLV_CONF_FILES",
     "SPECIAL_NAMES",
+    "Ask",
     "Query",
     "dns_answers",
     "dns_answers_source",
@@ -74,6 +75,11 @@ Query = Callable[[str, int, str, str, float], dict[str, Any]]
 """``(server, port, name, rdtype, timeout) -> record``: one DNS question, never raising."""
 
 
+Ask = Callable[[str, int, Sequence[tuple[str, str]], float], list[dict[str, Any]]]
+"""``(server, port, [(name, rdtype)…], timeout) -> records``: questions asked of one
+server all at once, one record per question in order, never raising."""
+
+
 def dns_answers(
     servers: Sequence[tuple[str, int]],
     names: Sequence[str],
@@ -81,48 +87,73 @@ def dns_answers(
     timeout: float = DEFAULT_QUERY_TIMEOUT,
     deadline: float = 10.0,
     query: Query | None = None,
+    ask: Ask | None = None,
+    where: tuple[str, ...] = (),
 ) -> Result:
     """A and AAAA for every name from every server, as one ``dns-answers-json`` result.
 
     Args:
         servers: ``(address, port)`` pairs, asked one by one, each only about itself.
         names: names to ask, in order; duplicates are asked once.
-        timeout: per query.
+        timeout: per question.
         deadline: for the whole result; questions left when it passes are recorded as
             ``timeout`` with ``skipped: true``, never sent.
-        query: the function that sends one question (default :func:`query_server`).
+        ask: sends one server all its questions at once (default
+            :func:`~netatlas.collect.dns_query.ask_server`): a name the server is slow
+            on costs its own timeout and never the other names' answers.
+        query: instead of ``ask``, a function that sends one question at a time; a
+            server that does not answer one is then not asked the rest (recorded as
+            ``timeout`` with ``skipped: true``).
+        where: where the questions leave from, for the evidence's argv
+            (``("nspath", "/proc/PID/ns/net")``).
 
     Returns:
         A result whose stdout is the JSON list; it fails only when there is no server
         to ask (``not-installed``) or dnspython is missing (``unsupported``).
     """
     wanted = list(dict.fromkeys(n.strip().rstrip(".") for n in names if n.strip().rstrip(".")))
-    argv = ("dns", *(f"@{s}" if p == 53 else f"@{s}#{p}" for s, p in servers), "A", "AAAA", "--", *wanted)
+    argv = ("dns", *where, *(f"@{s}" if p == 53 else f"@{s}#{p}" for s, p in servers), "A", "AAAA", "--", *wanted)
     started, t0 = datetime.now(timezone.utc), time.monotonic()
     if not servers:
         return Result(argv, started=started, failure=Failure("not-installed", "no DNS server configured"))
-    if query is None:
+    if query is None and ask is None:
         try:
             import dns.query  # noqa: F401
         except ImportError:
             return Result(argv, started=started, failure=Failure("unsupported", "dnspython is not installed"))
-        query = query_server
+        ask = ask_server
+    questions = [(name, rdtype) for name in wanted for rdtype in ("A", "AAAA")]
     out: list[dict[str, Any]] = []
     for server, port in servers:
-        dead = False
-        for name in wanted:
-            for rdtype in ("A", "AAAA"):
-                left = deadline - (time.monotonic() - t0)
-                if dead or left <= 0:
-                    why = "server did not answer" if dead else "scan deadline passed"
-                    out.append(no_answer(server, port, name, rdtype, why, skipped=True))
-                    continue
-                rec = query(server, port, name, rdtype, min(timeout, left))
-                dead = rec.get("status") in ("timeout", "unreachable")
-                out.append(rec)
+        left = deadline - (time.monotonic() - t0)
+        if left <= 0:
+            out.extend(no_answer(server, port, n, t, "scan deadline passed", skipped=True) for n, t in questions)
+        elif query is None:
+            assert ask is not None
+            out.extend(ask(server, port, questions, min(timeout, left)))
+        else:
+            out.extend(_one_by_one(query, server, port, questions, timeout, t0 + deadline))
     # one record per line, so a parser warning's line number points at its record
     data = ("[\n" + ",\n".join(json.dumps(rec) for rec in out) + "\n]\n").encode()
     return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
+
+
+def _one_by_one(
+    query: Query, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, end: float
+) -> list[dict[str, Any]]:
+    """Questions sent one after another; after a timeout the server is asked no more."""
+    out: list[dict[str, Any]] = []
+    dead = False
+    for name, rdtype in questions:
+        left = end - time.monotonic()
+        if dead or left <= 0:
+            why = "server did not answer" if dead else "scan deadline passed"
+            out.append(no_answer(server, port, name, rdtype, why, skipped=True))
+            continue
+        rec = query(server, port, name, rdtype, min(timeout, left))
+        dead = rec.get("status") in ("timeout", "unreachable")
+        out.append(rec)
+    return out
 
 
 def servers_of(resolv_conf: bytes) -> list[str]:
@@ -158,12 +189,20 @@ def dns_answers_source(
     query: Query | None = None,
     timeout: float = DEFAULT_QUERY_TIMEOUT,
     deadline: float = 5.0,
+    netns: str | None = None,
 ) -> Source:
     """A source asking every server in ``files`` about ``names(runner)``.
 
-    The servers are read through the runner when the source runs, so a replayed scan
-    asks the recorded servers (and tests pass ``query`` to answer them).
+    The servers are read through the runner when the source runs, and asked through
+    it (``runner.ask_dns``), so a replayed scan asks the recorded servers and never
+    sends a packet (tests may pass ``query`` to answer them one by one instead).
+
+    Args:
+        netns: ask from inside this network namespace (``/proc/PID/ns/net``), whose
+            ``resolv.conf`` is among ``files``: a container's own resolver, Docker's
+            embedded DNS at 127.0.0.11, answers only there.
     """
+    where = () if netns is None else ("nspath", netns)
 
     def fetch(r: Runner) -> Result:
         servers: list[str] = []
@@ -172,7 +211,18 @@ def dns_answers_source(
             if res.failure is None:
                 servers.extend(servers_of(res.stdout))
         pairs = [(s, 53) for s in dict.fromkeys(servers)]
-        # through the runner by default, so a replayed scan never sends a packet
-        return dns_answers(pairs, names(r), timeout=timeout, deadline=deadline, query=query or r.query_dns)
+
+        def ask(server: str, port: int, questions: Sequence[tuple[str, str]], limit: float) -> list[dict[str, Any]]:
+            return r.ask_dns(server, port, questions, limit, netns)
+
+        return dns_answers(
+            pairs,
+            names(r),
+            timeout=timeout,
+            deadline=deadline,
+            query=query,
+            ask=None if query is not None else ask,
+            where=where,
+        )
 
     return Source(source_id, "dns-answers-json", fetch, optional=True)

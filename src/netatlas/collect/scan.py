@@ -163,5 +163,7 @@ class _Timed:
     def read(self, path: str) -> Result:
         return self._inner.read(path)
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        return self._inner.query_dns(server, port, name, rdtype, min(timeout, self._timeout))
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._inner.ask_dns(server, port, questions, min(timeout, self._timeout), netns)
