@@ -24,7 +24,17 @@ from collections.abc import Iterable
 from netatlas.atlas.classify import Candidate, classify, known_address
 from netatlas.atlas.observe import Observation, observe
 from netatlas.bundle import Bundle
-from netatlas.model import Address, Interface, IPAddress, IPNetwork, Route, Vantage, VantageKind, family_of
+from netatlas.model import (
+    Address,
+    Container,
+    Interface,
+    IPAddress,
+    IPNetwork,
+    Route,
+    Vantage,
+    VantageKind,
+    family_of,
+)
 from netatlas.model.atlas import (
     ATLAS_SCHEMA,
     Atlas,
@@ -173,23 +183,48 @@ def _with(node: Node, **changes: object) -> Node:
     return replace(node, **changes)  # type: ignore[arg-type]
 
 
+_LIVE_STATES = frozenset({"running", "paused"})
+"""Container states in which its endpoints and published ports exist (a paused
+container keeps them; a created, exited or dead one has none)."""
+
+
+def _live(c: Container) -> bool:
+    """True unless the engine says the container is not running (no state: as before, live)."""
+    return c.state is None or c.state in _LIVE_STATES
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
-    """Containers known only from the engine, and routers known only as gateways."""
+    """Containers known only from the engine, and routers known only as gateways.
+
+    A container the engine reports as not running (created, exited, dead …) is a node
+    with its state and no address: whatever its inspect still names, nobody holds it.
+    """
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
+    states = {c.name: c.state for o in obs.values() for c, _ev in o.containers if c.state}
+    for i, n in enumerate(nodes):
+        if n.kind == "container" and n.name in states:
+            nodes[i] = _with(n, state=states[n.name])
     for vid, o in obs.items():
         for c, _ev in o.containers:
             if c.name in known:
                 continue
             known.add(c.name)
+            live = _live(c)
             ifaces = tuple(
                 Interface(
                     name=f"eth{i}",
-                    mac=m.mac,
-                    addresses=() if m.address is None else (_addr(m.address, m.prefixlen),),
+                    mac=m.mac if live else None,
+                    addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
                     description=f"on {m.name}",
                 )
                 for i, m in enumerate(c.networks)
             )
+            reason = f"reported by the engine ({o.vantage.name}); not scanned from inside"
+            if not live:
+                ports = [f"{p.host_port}->{p.container_port}/{p.protocol}" for p in c.ports if p.host_port]
+                reason = f"{c.state}, not running: reported by the engine ({o.vantage.name}); it holds no address" + (
+                    f" and publishes no port ({', '.join(ports)} only while it runs)" if ports else ""
+                )
             nodes.append(
                 Node(
                     id=f"node:container:{c.name}",
@@ -197,7 +232,8 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                     name=c.name,
                     parent=node_of[vid],
                     interfaces=ifaces,
-                    reason=f"reported by the engine ({o.vantage.name}); not scanned from inside",
+                    reason=reason,
+                    state=c.state,
                 )
             )
     held = {a.address for n in nodes for i in n.interfaces for a in i.addresses if a.address is not None}
@@ -384,6 +420,8 @@ def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Port
             )
         engine_host = _publish_host(obs, vid, node_of)
         for c, ev in o.containers:
+            if not _live(c):
+                continue  # created or stopped: no docker-proxy, no DNAT rule until it runs
             target = f"node:container:{c.name}"
             for p in c.ports:
                 if p.host_port is None:

@@ -64,6 +64,8 @@ class Node(_Model):
         routes: the node's routing table (merged, de-duplicated).
         dns: the resolver configuration as this node's applications see it.
         reason: why vantages were merged into this node, or how it was inferred.
+        state: a container's state as its engine reports it (``running``,
+            ``created``, ``exited`` …); ``None`` when no engine said.
     """
 
     id: str
@@ -75,6 +77,7 @@ class Node(_Model):
     routes: tuple[Route, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
