@@ -26,14 +26,15 @@ def test_why_lan_cannot_reach_unpublished_container_port(capsys: pytest.CaptureF
 
 def test_why_lan_reaches_published_port_through_the_host(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "why", "lan", "web:80")
-    assert out["reachable"] is True and out["entry"] == "192.168.1.20:8080"
+    assert out["verdict"] == "delivered" and out["entry"] == "192.168.1.20:8080"
+    assert out["reachable"] is None and out["unread"] == ["Windows Firewall on Z820 (inbound rules)"]
     assert [h["action"] for h in out["hops"]][-2:] == ["forward", "deliver"]
 
 
 def test_why_wsl_service_needs_portproxy_or_mirrored_from_the_lan(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "why", "lan", "kali-linux:3000")
     # z820 has a portproxy rule for 3000: the LAN gets in through it
-    assert out["reachable"] is True
+    assert out["verdict"] == "delivered"
     assert any("portproxy" in h["note"] for h in out["hops"])
     out = run_json(capsys, "why", "lan", "kali-linux:8000")
     assert out["reachable"] is False
@@ -78,7 +79,7 @@ def test_why_to_a_node_that_relays_the_port_is_arrival(capsys: pytest.CaptureFix
     """`Z820:8080` is reached when Z820 relays its published 8080 to the web container."""
     for dst in ("Z820:8080", "host:8080", "Z820:3000"):
         out = run_json(capsys, "why", "lan", dst)
-        assert out["reachable"] is True, (dst, out["reason"])
+        assert out["verdict"] == "delivered", (dst, out["reason"])
         assert any(h["action"] == "forward" and h["node"] == "node:host" for h in out["hops"])
 
 

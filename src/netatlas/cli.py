@@ -108,17 +108,21 @@ def _only_kinds(only: str | None) -> list[str] | None:
     return wanted
 
 
-def _collect(only: str | None, timeout: float, lab: str | None = None) -> Any:
+def _collect(only: str | None, timeout: float, lab: str | None = None, kube_context: str | None = None) -> Any:
     from netatlas.collect.scan import scan as run_scan
 
     if not timeout > 0:
         raise UsageFailure(f"--timeout {timeout:g}: give a number of seconds above 0")
+    if kube_context is not None and (not kube_context or not kube_context.isprintable()):
+        raise UsageFailure(f"--kube-context {kube_context!r}: give the name of a context in your kubeconfig")
+    if kube_context is not None and lab:
+        raise UsageFailure("--kube-context and --lab: a lab scan enters no Kubernetes cluster")
     kinds = _only_kinds(only)
     if lab is not None:
         from netatlas.lab.collect import scan_lab
 
         return scan_lab(lab, only=kinds, timeout=timeout, progress=_progress_printer())
-    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer())
+    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), kube_context=kube_context)
 
 
 KeyFileOpt = Annotated[
@@ -150,6 +154,13 @@ def _default_key_path() -> Path:
 LabOpt = Annotated[
     str | None, typer.Option("--lab", help="Scan this running lab's namespaces instead (netatlas lab up).")
 ]
+KubeContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kube-context",
+        help="Map this kubeconfig context's cluster too (by default only clusters on this machine are entered).",
+    ),
+]
 
 
 @app.command()
@@ -160,6 +171,7 @@ def scan(
     only: Annotated[str | None, typer.Option("--only", help="Comma-separated evidence kinds to collect.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Per-source timeout in seconds.")] = 10.0,
     lab: LabOpt = None,
+    kube_context: KubeContextOpt = None,
     redact: Annotated[
         bool, typer.Option("--redact", help="Rewrite addresses, MACs and host names before writing (safe to share).")
     ] = False,
@@ -169,7 +181,7 @@ def scan(
     """Collect evidence from every vantage of this machine into a bundle."""
     from netatlas.bundle import write_bundle
 
-    bundle = _collect(only, timeout, lab)
+    bundle = _collect(only, timeout, lab, kube_context)
     if redact:
         bundle = _redacted(bundle, key_file)
     path = write_bundle(bundle, output)
@@ -197,6 +209,7 @@ def map_(
     html_out: Annotated[str | None, typer.Option("--html", help="Also write the interactive map here.")] = None,
     svg_out: Annotated[str | None, typer.Option("--svg", help="Also write the picture here (needs Graphviz).")] = None,
     lab: LabOpt = None,
+    kube_context: KubeContextOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the map (networks, members, addresses) and the findings.
@@ -206,9 +219,11 @@ def map_(
     """
     from netatlas.atlas import build_atlas
 
-    if bundle and (only is not None or timeout != 10.0 or lab):
-        raise UsageFailure("--only, --timeout and --lab choose what a scan collects; they do not apply to --bundle")
-    data = _read_bundle(bundle) if bundle else _collect(only, timeout, lab)
+    if bundle and (only is not None or timeout != 10.0 or lab or kube_context is not None):
+        raise UsageFailure(
+            "--only, --timeout, --lab and --kube-context choose what a scan collects; they do not apply to --bundle"
+        )
+    data = _read_bundle(bundle) if bundle else _collect(only, timeout, lab, kube_context)
     atlas = build_atlas(data)
     if not bundle and not no_save and not lab:
         from netatlas.store.history import History
@@ -314,21 +329,20 @@ def why(
     if as_json:
         _emit_json(result.to_dict())
         return
-    from netatlas.reach import LEAVES_MAP
-
-    if result.reachable:
-        verdict = "reaches"
-    elif (result.reason or "").startswith(LEAVES_MAP):
-        verdict = "leaves the map on the way to"
-    else:
-        verdict = "does NOT reach"
+    verdict = {
+        "delivered": "reaches" if not result.unread else "reaches, as far as netatlas can see,",
+        "beyond": "leaves the map on the way to",
+        "unknown": "may or may not reach (netatlas cannot tell)",
+    }.get(result.verdict, "does NOT reach")
     entry = f" (enters as {result.entry})" if result.entry else ""
     typer.echo(f"{src} {verdict} {dst}{entry}")
+    if result.unread:
+        typer.echo(f"  not read on this path, and able to stop it: {'; '.join(result.unread)}")
     for i, hop in enumerate(result.hops, 1):
         where = hop.node or "outside"
         addr = f" {hop.address}" if hop.address else ""
         typer.echo(f"  {i}. [{hop.action}] {where}{addr}: {hop.note}")
-    if not result.reachable and result.reason:
+    if result.verdict != "delivered" and result.reason:
         typer.echo(f"stops at {result.stopped_at or '?'}: {result.reason}")
     for tried in result.tried:
         typer.echo(f"  also tried: {tried}")

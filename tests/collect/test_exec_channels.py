@@ -215,11 +215,15 @@ def test_container_ids_and_pod_names_never_become_options() -> None:
         docker_exec.exec_argv("abc; rm -rf /", "cat")
     assert docker_exec.vantage("x", "-it", "docker-engine") is None
     with pytest.raises(ValueError):
-        kubectl.pod_argv("default", "--all-namespaces", "cat", "/etc/hosts")
+        kubectl.pod_argv("docker-desktop", "default", "--all-namespaces", "cat", "/etc/hosts")
     with pytest.raises(ValueError):
-        kubectl.pod_argv("-n", "web", "cat")
-    assert kubectl.pod_argv("default", "web-1", "cat", "/etc/hosts") == [
+        kubectl.pod_argv("docker-desktop", "-n", "web", "cat")
+    with pytest.raises(ValueError):
+        kubectl.pod_argv("kind-a\n--context=prod", "default", "web-1", "cat")
+    assert kubectl.pod_argv("docker-desktop", "default", "web-1", "cat", "/etc/hosts") == [
         "kubectl",
+        "--context=docker-desktop",
+        "--request-timeout=10s",
         "exec",
         "-n",
         "default",
@@ -290,12 +294,14 @@ def _with_kubectl(monkeypatch: pytest.MonkeyPatch, system: str) -> None:
     assert "kubectl" in scan_mod.COLLECTORS[system]
 
 
-CTX = ("kubectl", "config", "current-context")
-PODS = ("kubectl", "get", "pods", "-A", "-o", "json")
+CTX = ("kubectl", "config", "view", "--minify", "-o", "json")
+DD = ("kubectl", "--context=docker-desktop", "--request-timeout=10s")
+PODS = (*DD, "get", "pods", "-A", "-o", "json")
+DD_VIEW = (EXEC / "kubeconfig-docker-desktop.json").read_bytes()
 
 
 def _kube(ns: str, pod: str, *argv: str) -> tuple[str, ...]:
-    return ("kubectl", "exec", "-n", ns, pod, "--", *argv)
+    return (*DD, "exec", "-n", ns, pod, "--", *argv)
 
 
 def test_kubectl_missing_maps_no_kubernetes(as_system: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,7 +317,7 @@ def test_kubectl_missing_maps_no_kubernetes(as_system: Any, monkeypatch: pytest.
 
 
 def test_kubectl_without_context_maps_nothing() -> None:
-    err = b"error: current-context is not set\n"
+    err = b"error: current-context must exist in order to minify\n"
     rr = ReplayRunner({CTX: _failed(CTX, 1, err)})
     assert kubectl.plan(rr) == []
     assert rr.calls == [CTX]
@@ -321,7 +327,7 @@ def test_kubectl_cluster_down_is_daemon_down(as_system: Any, monkeypatch: pytest
     as_system("Windows")
     _with_kubectl(monkeypatch, "Windows")
     refused = (EXEC / "kubectl-refused.err").read_bytes()
-    extra = {**_container_cmds(), CTX: b"docker-desktop\n", PODS: _failed(PODS, 1, refused)}
+    extra = {**_container_cmds(), CTX: DD_VIEW, PODS: _failed(PODS, 1, refused)}
     b = scan(_z820(_api(), extra), system="Windows")
     ev = _by_id(b)["kubernetes/pods"]
     assert ev.failure is not None and ev.failure.code == "daemon-down"
@@ -338,7 +344,7 @@ def test_kubectl_two_pods_one_host_network_skipped(as_system: Any, monkeypatch: 
     no_ip = (EXEC / "oci-no-ip.err").read_bytes() + b"command terminated with exit code 127\n"
     extra: dict[tuple[str, ...], bytes | Result] = {
         **_container_cmds(),
-        CTX: b"docker-desktop\n",
+        CTX: DD_VIEW,
         PODS: (EXEC / "pods-two.json").read_bytes(),
         _kube(*pod, "cat", "/etc/resolv.conf"): (EXEC / "pod-resolv.conf").read_bytes(),
         _kube(*pod, "cat", "/etc/hosts"): (EXEC / "pod-hosts").read_bytes(),
@@ -367,7 +373,7 @@ def test_kubectl_two_pods_one_host_network_skipped(as_system: Any, monkeypatch: 
 
 def test_kubectl_unauthorized_is_permission_denied() -> None:
     err = b"error: You must be logged in to the server (Unauthorized)\n"
-    rr = ReplayRunner({CTX: b"prod\n", PODS: _failed(PODS, 1, err)})
+    rr = ReplayRunner({CTX: DD_VIEW, PODS: _failed(PODS, 1, err)})
     plans = kubectl.plan(rr)
     src = plans[0].sources[0]
     assert src.fetched is not None and src.fetched.failure is not None

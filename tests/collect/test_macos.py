@@ -106,7 +106,7 @@ def test_macos_argv_are_fixed() -> None:
     assert run == [
         ("hostname",),
         ("ifconfig",),
-        ("kubectl", "config", "current-context"),
+        ("kubectl", "config", "view", "--minify", "-o", "json"),
         ("netstat", "-rn"),
         ("scutil", "--dns"),
     ]

@@ -28,6 +28,9 @@ from netatlas.parsers import parse
 REPLAY = Path(__file__).resolve().parents[1] / "fixtures" / "collect" / "windows-z820"
 INDEX: dict[str, Any] = json.loads((REPLAY / "index.json").read_text(encoding="utf-8"))
 HOSTS = "C:\\Windows\\System32\\drivers\\etc\\hosts"
+SYS32 = "C:\\Windows\\System32\\"
+WSL = SYS32 + "wsl.exe"
+PS = SYS32 + "WindowsPowerShell\\v1.0\\powershell.exe"
 DISTRO_CMDS = ("ip-addr-json", "ip-route-json", "resolv-conf", "hosts", "wsl-conf", "ss-listen", "getent-hosts")
 
 
@@ -126,7 +129,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
     # docker-desktop-data is Running too, but it has no shell and is never entered
     assert not [c for c in rr.calls if "docker-desktop-data" in c]
     # discovery ran wsl -l -v once; its output is the evidence, byte for byte
-    assert rr.calls.count(("wsl.exe", "-l", "-v")) == 1
+    assert rr.calls.count((WSL, "-l", "-v")) == 1
     assert _by_id(b)["host/wsl-list"].data == (REPLAY / "host-wsl-list.out").read_bytes()
 
 
@@ -184,7 +187,9 @@ def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: i
 
     result = why(build_atlas(_scan(replay())), src, dst, port)
     text = " ".join([result.reason or "", *(h.note for h in result.hops)])
-    assert result.reachable is reached, text
+    assert (result.verdict == "delivered") is reached, text
+    if reached and src == "lan":  # from another machine, the inbound rules it did not read could stop it
+        assert result.reachable is None and "Windows Firewall on" in result.unread[0]
     assert said in text, text
     assert "assumes port" not in text
 
@@ -193,7 +198,7 @@ def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: i
 
 
 def test_wsl_exe_missing() -> None:
-    b = _scan(replay(drop=lambda a: a[0] == "wsl.exe"))
+    b = _scan(replay(drop=lambda a: a[0] == WSL))
     assert [v.id for v in b.vantages] == ["host"]
     assert _failure(b, "host/wsl-list") == "missing-binary"
     assert _failure(b, "host/wsl-version") == "missing-binary"
@@ -229,9 +234,9 @@ def test_wsl_not_installed_is_a_recorded_not_installed_failure(message: str) -> 
     b = _scan(
         replay(
             commands={
-                ("wsl.exe", "-l", "-v"): _failed(("wsl.exe", "-l", "-v"), out),
-                ("wsl.exe", "--version"): _failed(("wsl.exe", "--version"), out),
-                ("wsl.exe", "--status"): _failed(("wsl.exe", "--status"), out),
+                (WSL, "-l", "-v"): _failed((WSL, "-l", "-v"), out),
+                (WSL, "--version"): _failed((WSL, "--version"), out),
+                (WSL, "--status"): _failed((WSL, "--status"), out),
             }
         )
     )
@@ -246,7 +251,7 @@ def test_wsl_not_installed_is_a_recorded_not_installed_failure(message: str) -> 
 
 
 def test_no_distributions_with_exit_zero_is_not_installed_too() -> None:
-    b = _scan(replay(commands={("wsl.exe", "-l", "-v"): _wsl_utf16(NO_DISTROS)}))
+    b = _scan(replay(commands={(WSL, "-l", "-v"): _wsl_utf16(NO_DISTROS)}))
     assert _failure(b, "host/wsl-list") == "not-installed"
     assert [v.id for v in b.vantages] == ["host"]
 
@@ -255,7 +260,7 @@ def test_a_distro_that_times_out() -> None:
     def timeout(argv: tuple[str, ...]) -> Result:
         return Result(argv, failure=Failure("timeout", f"{' '.join(argv)}: no answer within 10s"))
 
-    kali = [tuple(c["argv"]) for c in INDEX["commands"] if c["argv"][:3] == ["wsl.exe", "-d", "kali-linux"]]
+    kali = [tuple(c["argv"]) for c in INDEX["commands"] if c["argv"][:3] == [WSL, "-d", "kali-linux"]]
     b = _scan(replay(commands={a: timeout(a) for a in kali}))
     for kind in DISTRO_CMDS:
         if kind == "wsl-conf":
@@ -286,7 +291,7 @@ def test_permission_denied_reading_the_hosts_file() -> None:
 
 
 def test_powershell_missing() -> None:
-    b = _scan(replay(drop=lambda a: a[0] == "powershell.exe"))
+    b = _scan(replay(drop=lambda a: a[0] == PS))
     for kind in windows.PS_SCRIPTS:
         assert _failure(b, f"host/{kind}") == "missing-binary"
     assert len([e for e in b.evidence if e.failure is not None]) == len(windows.PS_SCRIPTS)
@@ -312,7 +317,7 @@ def test_missing_optional_files_are_dropped_and_legacy_settings_are_read() -> No
 
 def test_host_name_falls_back_to_hostname(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COMPUTERNAME")
-    b = _scan(replay(commands={("hostname",): b"z820\r\n"}))
+    b = _scan(replay(commands={(SYS32 + "hostname.exe",): b"z820\r\n"}))
     assert b.vantage("host").name == "z820"
 
 
@@ -344,14 +349,15 @@ def test_no_argv_contains_interpolated_shell_syntax() -> None:
     scripts = set(windows.PS_SCRIPTS.values())
     names = {"Ubuntu", "kali-linux", "docker-desktop"}
     for argv in rr.calls:
-        if argv[0] == "read":
-            continue  # a path for the runner to open, never run
-        for i, arg in enumerate(argv):
+        if argv[0] in ("read", "kubectl"):
+            continue  # a path for the runner to open, never run; kubectl is not a Windows tool
+        assert argv[0].startswith(SYS32), argv  # never a bare name CreateProcess would search for
+        for i, arg in enumerate(argv[1:], start=1):
             if arg in scripts:
-                assert argv[:i] == windows.POWERSHELL and i == len(argv) - 1
+                assert argv[:i] == windows.powershell() and i == len(argv) - 1
                 continue
             assert not _SHELLISH.search(arg), (argv, arg)
-        if argv[0] == "wsl.exe" and "-d" in argv:
+        if argv[0] == WSL and "-d" in argv:
             i = argv.index("-d")
             assert argv[i + 1] in names and argv[i + 2] == "--exec"
     # the PowerShell scripts are constants: no format fields, no data
@@ -366,20 +372,20 @@ def test_distro_names_are_single_argv_elements(name: str) -> None:
         src.get(rec)
     assert rec.calls
     for argv in rec.calls:
-        assert argv[:4] == ("wsl.exe", "-d", name, "--exec")
+        assert argv[:4] == (WSL, "-d", name, "--exec")
         assert argv.count(name) == 1
         assert not any(_SHELLISH.search(a) for a in argv[4:] if a != name)
 
 
 def test_odd_distro_names_from_wsl_list_reach_argv_unchanged() -> None:
     listing = "  NAME      STATE           VERSION\n* x;reboot  Running         2\n  it's      Running         2\n"
-    rr = replay(commands={("wsl.exe", "-l", "-v"): _wsl_utf16(listing)})
+    rr = replay(commands={(WSL, "-l", "-v"): _wsl_utf16(listing)})
     b = _scan(rr)
     assert {v.id for v in b.vantages} == {"host", "wsl:x;reboot", "wsl:it's"}
-    entered = {c[2] for c in rr.calls if c[:2] == ("wsl.exe", "-d")}
+    entered = {c[2] for c in rr.calls if c[:2] == (WSL, "-d")}
     assert entered == {"x;reboot", "it's"}
     for c in rr.calls:
-        if c[:2] == ("wsl.exe", "-d"):
+        if c[:2] == (WSL, "-d"):
             assert c[3] == "--exec"
 
 
@@ -387,3 +393,46 @@ def test_collector_never_uses_a_shell_or_subprocess() -> None:
     src = inspect.getsource(windows)
     for banned in ("subprocess", "shell=", "os.system", "Popen", ".format(", "% ("):
         assert banned not in src
+
+
+# --------------------------------------------------------------------------- tools by absolute path
+
+
+def test_every_windows_tool_runs_by_absolute_path_under_system32() -> None:
+    """CreateProcess searches the current folder before System32: no bare names."""
+    rr = replay()
+    _scan(rr)
+    programs = {c[0] for c in rr.calls if c[0] not in ("read", "kubectl")}
+    assert programs == {
+        SYS32 + "ipconfig.exe",
+        SYS32 + "route.exe",
+        SYS32 + "netsh.exe",
+        SYS32 + "wsl.exe",
+        SYS32 + "WindowsPowerShell\\v1.0\\powershell.exe",
+    }
+    ev = _by_id(_scan(replay()))
+    assert ev["host/route-print"].argv == (SYS32 + "route.exe", "print")
+    assert ev["wsl:Ubuntu/hosts"].argv == (WSL, "-d", "Ubuntu", "--exec", "cat", "/etc/hosts")
+
+
+def test_system_root_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SystemRoot", "D:\\WINNT\\")
+    assert windows.tool("route.exe") == "D:\\WINNT\\System32\\route.exe"
+    assert windows.hosts_path() == "D:\\WINNT\\System32\\drivers\\etc\\hosts"
+    monkeypatch.delenv("SystemRoot")
+    monkeypatch.delenv("SYSTEMROOT", raising=False)
+    assert windows.tool("netsh.exe") == "C:\\Windows\\System32\\netsh.exe"
+
+
+def test_a_32_bit_python_reaches_wsl_exe_through_sysnative(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SysWOW64 (where WOW64 redirects System32) has no wsl.exe."""
+    monkeypatch.setattr(windows.sys, "maxsize", 2**31 - 1)
+    monkeypatch.setenv("PROCESSOR_ARCHITEW6432", "AMD64")
+    assert windows.wsl() == "C:\\Windows\\Sysnative\\wsl.exe"
+    assert windows.tool("ipconfig.exe") == SYS32 + "ipconfig.exe"  # SysWOW64 has its own
+    rec = _Recorder()
+    for src in windows.distro_sources("wsl:x", "Ubuntu", []):
+        src.get(rec)
+    assert {c[0] for c in rec.calls} == {"C:\\Windows\\Sysnative\\wsl.exe"}
+    monkeypatch.delenv("PROCESSOR_ARCHITEW6432")
+    assert windows.wsl() == WSL  # 32-bit Windows: System32 is the real one

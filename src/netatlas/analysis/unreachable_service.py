@@ -70,7 +70,7 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
             result = why(atlas, src, node_id, port)
         except ValueError:
             return []
-        if result.reachable:
+        if result.reachable is not False:  # a stop, not an answer netatlas cannot give for sure
             continue
         node = atlas.node(node_id)
         name = node.name if node is not None else node_id

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from netatlas.atlas.classify import Candidate, classify, known_address
+from netatlas.atlas.engine_state import engine_state
 from netatlas.atlas.observe import Observation, observe
 from netatlas.bundle import Bundle
 from netatlas.model import (
@@ -35,6 +36,7 @@ from netatlas.model import (
     VantageKind,
     family_of,
 )
+from netatlas.model._serde import JSON
 from netatlas.model.atlas import (
     ATLAS_SCHEMA,
     Atlas,
@@ -193,6 +195,20 @@ def _live(c: Container) -> bool:
     return c.state is None or c.state in _LIVE_STATES
 
 
+def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str]) -> str | None:
+    """The node a container's network mode makes it share a namespace with, or ``None``.
+
+    ``host`` is the engine's own node; ``container:<id or name>`` the container named.
+    """
+    if mode == "host":
+        return engine_node
+    if mode and mode.startswith("container:"):
+        ref = mode.removeprefix("container:")
+        name = next((n for cid, n in by_id.items() if cid.startswith(ref)), ref)
+        return f"node:container:{name}"
+    return None
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
     """Containers known only from the engine, and routers known only as gateways.
 
@@ -205,10 +221,26 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
         if n.kind == "container" and n.name in states:
             nodes[i] = _with(n, state=states[n.name])
     for vid, o in obs.items():
+        by_id = {c.id: c.name for c, _ev in o.containers if c.id}
         for c, _ev in o.containers:
             if c.name in known:
                 continue
             known.add(c.name)
+            shares = _shared_namespace(c.network_mode, node_of[vid], by_id)
+            if shares is not None:
+                nodes.append(
+                    Node(
+                        id=f"node:container:{c.name}",
+                        kind="container",
+                        name=c.name,
+                        parent=node_of[vid],
+                        reason=f"shares the network namespace of {shares} (--network {c.network_mode}): "
+                        "its addresses and listeners are that node's",
+                        shares=shares,
+                        state=c.state,
+                    )
+                )
+                continue
             live = _live(c)
             ifaces = tuple(
                 Interface(
@@ -320,6 +352,7 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
             cands[cidr] = Candidate(cidr)
         return cands[cidr]
 
+    engines: dict[IPNetwork, dict[str, JSON]] = {}
     vantage_kind = {vid: o.vantage.kind for vid, o in obs.items()}
     for n in nodes:
         for iface in n.interfaces:
@@ -331,10 +364,11 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
                 c.attachments.append(Attachment(n.id, iface.name, a.address, n.vantages[0] if n.vantages else None))
                 c.interfaces.append((n.kind, iface, vantage_kind.get(n.vantages[0]) if n.vantages else None))
     for o in obs.values():
-        for en, _ev in o.networks:
+        for en, ev in o.networks:
             for subnet in en.subnets:
                 c = cand(subnet)
                 c.engine.append(en)
+                engines.setdefault(subnet, engine_state(en, ev.id, o.settings))
                 for m in en.members:
                     if m.address is not None and not any(x.address == m.address for x in c.attachments):
                         c.attachments.append(Attachment(f"node:container:{m.name}", "eth0", m.address))
@@ -361,6 +395,7 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
                 owner=verdict.owner,
                 reason=verdict.reason,
                 attachments=tuple(c.attachments),
+                engine=engines.get(cidr, {}),
             )
         )
     return out

@@ -1,7 +1,7 @@
-"""One DNS question to one server, with dnspython; never raising (``dns-answers-json`` records).
+"""DNS questions to one server, with dnspython; never raising (``dns-answers-json`` records).
 
 Like :mod:`netatlas.collect.runner`, this is a door to the system, not a collector:
-the runner's ``query_dns`` is this function, so it imports nothing of the collectors
+the runner's ``ask_dns`` is :func:`ask_server`, so it imports nothing of the collectors
 (:mod:`netatlas.collect.names` builds the ``dns-answers-json`` source on top of it).
 Why dnspython's :mod:`dns.message`/:mod:`dns.query` and not its resolver: see
 :mod:`netatlas.collect.names`. dnspython is imported when a question is asked, never

@@ -37,7 +37,10 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 
 
 def platform_planners(
-    system: str, netns: Sequence[str] | None = None, kinds: Iterable[str] | None = None
+    system: str,
+    netns: Sequence[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    kube_context: str | None = None,
 ) -> list[Planner]:
     """Each collector's ``plan`` for ``system``, in ``COLLECTORS`` order.
 
@@ -57,6 +60,8 @@ def platform_planners(
         def plan(runner: Runner) -> list[Planned]:
             if name == "linux" and netns is not None:
                 return list(mod.plan(runner, netns=list(netns)))
+            if name == "kubectl":
+                return list(mod.plan(runner, context=kube_context))
             return list(mod.plan(runner))
 
         return plan
@@ -81,6 +86,7 @@ def scan(
     system: str | None = None,
     planners: Sequence[Planner] | None = None,
     meta: Mapping[str, Any] | None = None,
+    kube_context: str | None = None,
 ) -> Bundle:
     """Scan this machine's vantages into a bundle.
 
@@ -96,6 +102,9 @@ def scan(
             one the others hang their vantages on. A running lab's vantages come this
             way (:func:`netatlas.lab.collect.scan_lab`): the scan knows no lab.
         meta: more for the bundle's ``meta`` (the lab's name).
+        kube_context: a kubeconfig context to map wherever its cluster runs; without
+            it only a cluster on this machine is entered (:mod:`netatlas.collect.kubectl`),
+            and any other current context is recorded as skipped.
 
     Raises:
         CollectError: this platform has no collector yet.
@@ -106,7 +115,7 @@ def scan(
     kinds = None if only is None else set(only)
     created = datetime.now(timezone.utc)
     if planners is None:
-        planners = platform_planners(system, list(netns) if netns is not None else None, kinds)
+        planners = platform_planners(system, list(netns) if netns is not None else None, kinds, kube_context)
     if not planners:
         raise CollectError("unsupported", "nothing to scan: no planner given")
     timed = _Timed(run, timeout)

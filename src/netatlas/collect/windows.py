@@ -22,6 +22,12 @@ Vantages and what is read from each (kinds in parentheses):
 
 How commands are built (and why):
 
+* Every Windows tool is started by its absolute path under ``%SystemRoot%\\System32``
+  (:func:`tool`), never by bare name: CreateProcess looks in the current folder before
+  System32, so a ``route.exe`` planted in the folder netatlas is run from would run
+  instead. A 32-bit Python on 64-bit Windows is redirected from System32 to SysWOW64,
+  which has no ``wsl.exe``; it reaches the real one through ``Sysnative``.
+
 * PowerShell gets a fixed script from :data:`PS_SCRIPTS` after ``-Command``; no data
   is ever put into a script. Each script first sets the console output encoding to
   UTF-8: Windows PowerShell 5.1 otherwise writes its piped stdout in the OEM code
@@ -42,6 +48,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -54,13 +61,16 @@ from netatlas.model import Failure, Vantage, VantageKind
 __all__ = [
     "DOCKER_DESKTOP_DISTRO",
     "PLATFORMS",
-    "POWERSHELL",
     "PRODUCES",
     "PS_SCRIPTS",
     "distro_sources",
     "host_sources",
     "plan",
+    "powershell",
     "running_distros",
+    "system_root",
+    "tool",
+    "wsl",
 ]
 
 PRODUCES = (
@@ -87,7 +97,28 @@ PRODUCES = (
 )
 PLATFORMS = ("Windows",)
 
-POWERSHELL = ("powershell.exe", "-NoProfile", "-NonInteractive", "-Command")
+
+def system_root() -> str:
+    """``%SystemRoot%`` (``C:\\Windows`` when unset)."""
+    return (_env("SystemRoot") or _env("SYSTEMROOT") or "C:\\Windows").rstrip("\\")
+
+
+def _wow64() -> bool:
+    """A 32-bit Python on 64-bit Windows (WOW64 sets ``PROCESSOR_ARCHITEW6432``)."""
+    return sys.maxsize <= 2**32 and _env("PROCESSOR_ARCHITEW6432") is not None
+
+
+def tool(name: str) -> str:
+    """The absolute path of the System32 tool ``name`` (``Sysnative`` for ``wsl.exe`` under WOW64)."""
+    folder = "Sysnative" if name == "wsl.exe" and _wow64() else "System32"
+    return f"{system_root()}\\{folder}\\{name}"
+
+
+def powershell() -> tuple[str, ...]:
+    """Windows PowerShell 5.1 by path, without profile or prompts, before ``-Command``."""
+    return (tool("WindowsPowerShell\\v1.0\\powershell.exe"), "-NoProfile", "-NonInteractive", "-Command")
+
+
 _UTF8 = "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "
 PS_SCRIPTS: Mapping[str, str] = {
     "ps-netipaddress": _UTF8 + "Get-NetIPAddress | ConvertTo-Json -Depth 3",
@@ -100,7 +131,12 @@ PS_SCRIPTS: Mapping[str, str] = {
 }
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 
-WSL = "wsl.exe"
+
+def wsl() -> str:
+    """``wsl.exe`` by absolute path."""
+    return tool("wsl.exe")
+
+
 DOCKER_DESKTOP_DISTRO = "docker-desktop"
 _NO_SHELL = ("docker-desktop-data",)
 """Distros that are data volumes without a shell: never entered."""
@@ -124,7 +160,7 @@ def _home() -> str:
 
 def hosts_path() -> str:
     """The Windows hosts file, under ``%SystemRoot%``."""
-    return (_env("SystemRoot") or _env("SYSTEMROOT") or "C:\\Windows") + "\\System32\\drivers\\etc\\hosts"
+    return system_root() + "\\System32\\drivers\\etc\\hosts"
 
 
 def wslconfig_path() -> str:
@@ -167,8 +203,8 @@ def _getent_checked(res: Result) -> Result:
 
 
 def _powershell(kind: str) -> Callable[[Runner], Result]:
-    argv = [*POWERSHELL, PS_SCRIPTS[kind]]
-    return lambda r: r.run(argv, timeout=30)
+    script = PS_SCRIPTS[kind]
+    return lambda r: r.run([*powershell(), script], timeout=30)
 
 
 def _docker_settings(r: Runner) -> Result:
@@ -178,26 +214,26 @@ def _docker_settings(r: Runner) -> Result:
 def host_sources(wsl_list: Result) -> list[Source]:
     """The Windows host's sources; ``wsl_list`` is the discovery run of ``wsl.exe -l -v``."""
     return [
-        Source("host/ipconfig", "ipconfig", lambda r: r.run(["ipconfig", "/all"])),
-        Source("host/route-print", "route-print", lambda r: r.run(["route", "print"])),
+        Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"])),
+        Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"])),
         *(Source(f"host/{kind}", kind, _powershell(kind)) for kind in PS_SCRIPTS),
         Source("host/hosts", "hosts", lambda r: r.read(hosts_path()), local=True),
         Source(
             "host/netsh-portproxy",
             "netsh-portproxy",
-            lambda r: r.run(["netsh", "interface", "portproxy", "show", "all"]),
+            lambda r: r.run([tool("netsh.exe"), "interface", "portproxy", "show", "all"]),
         ),
         Source("host/wsl-list", "wsl-list", lambda r: wsl_list, fetched=wsl_list),
         Source(
             "host/wsl-version",
             "wsl-version",
-            lambda r: _wsl_checked(r.run([WSL, "--version"])),
+            lambda r: _wsl_checked(r.run([wsl(), "--version"])),
             optional=True,
         ),
         Source(
             "host/wsl-status",
             "wsl-status",
-            lambda r: _wsl_checked(r.run([WSL, "--status"])),
+            lambda r: _wsl_checked(r.run([wsl(), "--status"])),
             optional=True,
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
@@ -210,7 +246,7 @@ def host_sources(wsl_list: Result) -> list[Source]:
 
 def _in(name: str, *argv: str) -> list[str]:
     """``argv`` run inside distro ``name``: the name and every argument stay separate."""
-    return [WSL, "-d", name, "--exec", *argv]
+    return [wsl(), "-d", name, "--exec", *argv]
 
 
 def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
@@ -270,7 +306,7 @@ def _host_name(runner: Runner) -> str:
     name = _env("COMPUTERNAME")
     if name:
         return name
-    res = runner.run(["hostname"], timeout=5)
+    res = runner.run([tool("hostname.exe")], timeout=5)
     text = res.stdout.decode("utf-8", "replace").strip() if res.failure is None else ""
     return text.splitlines()[0].strip() if text else "windows"
 
@@ -278,7 +314,7 @@ def _host_name(runner: Runner) -> str:
 def plan(runner: Runner) -> list[Planned]:
     """The host, then each running WSL distro and Docker Desktop's distro."""
     name = _host_name(runner)
-    wsl_list = _wsl_checked(runner.run([WSL, "-l", "-v"]), empty_is_absent=True)
+    wsl_list = _wsl_checked(runner.run([wsl(), "-l", "-v"]), empty_is_absent=True)
     host = Vantage("host", VantageKind.WINDOWS_HOST, name)
     out = [Planned(host, host_sources(wsl_list))]
     names = list(dict.fromkeys([name, *SPECIAL_NAMES]))

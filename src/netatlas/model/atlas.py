@@ -64,6 +64,9 @@ class Node(_Model):
         routes: the node's routing table (merged, de-duplicated).
         dns: the resolver configuration as this node's applications see it.
         reason: why vantages were merged into this node, or how it was inferred.
+        shares: the node whose network namespace this one shares (a ``--network host``
+            container shares its engine's host, ``--network container:X`` shares X's):
+            its addresses, routes and listeners are that node's.
         state: a container's state as its engine reports it (``running``,
             ``created``, ``exited`` …); ``None`` when no engine said.
     """
@@ -77,6 +80,7 @@ class Node(_Model):
     routes: tuple[Route, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
+    shares: str | None = None
     state: str | None = None
 
 
@@ -105,6 +109,11 @@ class Network(_Model):
             ``hyper-v``, a VPN client …) or ``None``.
         reason: the knowledge rule (with its source) that decided the kind.
         attachments: node interfaces on it.
+        engine: for a container engine's network, what that engine enforces on it, as
+            its own state says (flat keys: ``engine`` (``docker``), ``version``,
+            ``name``, ``driver``, ``bridge``, ``internal``, ``icc``,
+            ``gateway_mode_ipv4``, ``gateway_mode_ipv6``, ``evidence``); empty otherwise.
+            ``why`` judges paths through the network by it where no packet filter was read.
     """
 
     id: str
@@ -114,6 +123,7 @@ class Network(_Model):
     owner: str | None = None
     reason: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    engine: Mapping[str, JSON] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

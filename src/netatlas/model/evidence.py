@@ -55,7 +55,8 @@ class Failure(_Model):
     """Why a source gave no usable output.
 
     ``code`` is one of ``missing-binary``, ``timeout``, ``permission-denied``,
-    ``daemon-down``, ``not-installed``, ``exit-status``, ``unsupported``, ``error``.
+    ``daemon-down``, ``not-installed``, ``exit-status``, ``unsupported``, ``skipped``
+    (not asked: a remote Kubernetes cluster), ``error``.
     """
 
     code: str

@@ -25,7 +25,10 @@ class Hop(_Model):
         node: the node id where it happens (``None`` for a place outside the map).
         interface: the interface used, when known.
         address: the address the packet is addressed to at this step.
-        action: ``start``, ``route``, ``nat``, ``forward``, ``deliver`` or ``stop``.
+        action: ``start``, ``route``, ``nat``, ``forward``, ``deliver``, ``stop``,
+            ``filter`` (a packet filter or the engine's rules drop it; the note names
+            the rule and who decided) or ``unknown`` (netatlas cannot tell what
+            happens here, and says why).
         note: what happened, in plain words.
     """
 
@@ -46,25 +49,34 @@ class PathResult(_Model):
         address: the destination address of the path shown.
         entry: the address and port the path enters by (``192.168.1.20:8080`` for a
             container port 80 published as 8080).
-        reachable: whether the packet arrives (and, with a port, something accepts it).
+        reachable: ``True`` when the packet arrives (and, with a port, something accepts
+            it) with every filter on the way judged; ``False`` when it stops; ``None``
+            when netatlas cannot say for sure: the path is ``unknown`` somewhere, or it is
+            delivered only as far as netatlas can see, past the ``unread`` filters.
         hops: the path shown.
         stopped_at: the node where it stops, when it does not arrive.
         reason: why it stops.
         fixes: concrete remedies (commands or config), most direct first.
         tried: the other ways in that were tried, each with why it failed.
+        verdict: ``delivered``, ``stopped``, ``unknown`` (a rule netatlas does not model,
+            or a node it has no listener list from, decides), or ``beyond`` (the path
+            leaves the map).
+        unread: the packet filters on the path shown that netatlas did not read.
     """
 
     src: str
     dst: str
     port: int | None
     address: IPAddress | None
-    reachable: bool
+    reachable: bool | None
     entry: str | None = None
     hops: tuple[Hop, ...] = ()
     stopped_at: str | None = None
     reason: str | None = None
     fixes: tuple[str, ...] = ()
     tried: tuple[str, ...] = ()
+    verdict: str = "delivered"
+    unread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from netatlas.knowledge import load
 from netatlas.model import hostport
-from netatlas.model.atlas import Node
+from netatlas.model.atlas import Network, Node, PortForward
 from netatlas.model.facts import IPAddress
+from netatlas.reach.filters import Crossing, Hook, judge, unread_filter
 from netatlas.reach.result import LEAVES_MAP, Hop
 from netatlas.reach.world import _LOOP4, _World
 
@@ -26,11 +27,58 @@ class _Walk:
     reason: str | None = None
     via_forward: bool = False
     final: str | None = None
+    unknown: bool = False
+    """The walk ended where netatlas cannot tell (a rule it does not model, no listener list)."""
+    unread: list[str] = field(default_factory=list)
+    """Filters the packet met that netatlas did not read: delivered only as far as it can see."""
+    fixes: list[str] = field(default_factory=list)
+    """What would let the packet past the filter that stopped it."""
 
-    def stop(self, node: str, interface: str | None, address: IPAddress, note: str, reason: str) -> None:
+    def stop(
+        self, node: str, interface: str | None, address: IPAddress, note: str, reason: str, action: str = "stop"
+    ) -> None:
         """End the walk at ``node``: the last hop says what happened there, ``reason`` why it matters."""
-        self.hops.append(Hop(node, interface, address, "stop", note))
+        self.hops.append(Hop(node, interface, address, action, note))
         self.stopped_at, self.reason = node, reason
+
+    def undecided(self, node: str, address: IPAddress, note: str) -> None:
+        """End the walk where netatlas cannot tell what happens: never a guessed delivery."""
+        self.stop(node, None, address, note, note, action="unknown")
+        self.unknown = True
+
+    def cross(self, world: _World, crossing: Crossing, interface: str | None = None) -> bool:
+        """Meet ``crossing.node``'s filter; ``False`` when it stops the packet (or cannot be judged).
+
+        A drop is a hop of its own kind (``filter``) naming the rule and who decided it;
+        a crossing no authority judges is recorded as unread.
+        """
+        verdict = judge(world, crossing)
+        node = crossing.node
+        if verdict is None:
+            unread = unread_filter(crossing)
+            if unread is not None and node.id in world.windows:
+                if crossing.hook == "forward":
+                    return True  # a VM's traffic NATed out by Windows: no inbound rule applies
+                unread = f"Windows Firewall on {node.name} (inbound rules)"
+            if unread is not None and unread not in self.unread:
+                self.unread.append(unread)
+            return True
+        where = f" (evidence {verdict.evidence})" if verdict.evidence else ""
+        if verdict.decision == "accept":
+            return True
+        if verdict.decision == "unknown":
+            self.undecided(node.id, crossing.dst, f"{verdict.rule}: netatlas cannot tell ({verdict.authority}){where}")
+            return False
+        self.stop(
+            node.id,
+            interface,
+            crossing.dst,
+            f"{verdict.rule}{where}",
+            f"{verdict.rule} (decided by {verdict.authority})",
+            action="filter",
+        )
+        self.fixes.extend(verdict.fixes)
+        return False
 
 
 def _route(world: _World, node: Node, address: IPAddress) -> tuple[IPAddress | None, str | None, str] | None:
@@ -81,10 +129,34 @@ def _listen_matches(listen: IPAddress | None, address: IPAddress, *, v6only: boo
 
 
 def _deliver(
-    world: _World, node: Node, address: IPAddress, port: int | None, walk: _Walk
+    world: _World,
+    node: Node,
+    address: IPAddress,
+    port: int | None,
+    walk: _Walk,
+    in_net: Network | None = None,
+    *,
+    arrived: bool = False,
+    src: str | None = None,
 ) -> tuple[str, IPAddress, int | None, str] | None:
-    """Deliver at ``node``; return (next node, address, port, origin) when relayed."""
+    """Deliver at ``node``; return (next node, address, port, origin) when relayed.
+
+    ``arrived``: the packet came from another node over ``in_net``, so ``node``'s filter
+    meets it (a published port's DNAT or proxy; else its input).
+    """
+
+    def entered(hook: Hook, forward: PortForward | None = None) -> bool:
+        if not arrived or address.is_loopback:
+            return True
+        target_net = None
+        if forward is not None and forward.connect_address is not None:
+            target_net = world.network_of(forward.connect_address)
+        crossing = Crossing(node, hook, src, address, port, in_net, forward=forward, target_net=target_net)
+        return walk.cross(world, crossing)
+
     if port is None:
+        if not entered("input"):
+            return None
         walk.hops.append(Hop(node.id, None, address, "deliver", f"{address} is held by {node.name}"))
         walk.reached, walk.final = True, node.id
         return None
@@ -96,6 +168,8 @@ def _deliver(
             target = f.target_node or (world.holder(f.connect_address) if f.connect_address else None)
             if target is None or f.connect_address is None:
                 continue
+            if not entered("publish", f):
+                return None
             tnode = world.nodes.get(target)
             origin = tnode.parent if tnode is not None and tnode.parent else node.id
             walk.hops.append(
@@ -110,6 +184,8 @@ def _deliver(
             )
             walk.via_forward = True
             return target, f.connect_address, f.connect_port, origin
+        if not entered("input"):
+            return None
         if f.via in ("wsl-localhost", "wsl-mirrored") and f.target_node is not None:
             what = (
                 "WSL localhost forwarding (localhostForwarding, on by default in NAT mode)"
@@ -154,6 +230,8 @@ def _deliver(
             f"evidence {f.evidence}), not on {address}",
         )
         return None
+    if (ok or node.id not in world.listeners) and not entered("input"):
+        return None
     if ok:
         li = ok[0]
         bind = li.address or _ANY
@@ -185,16 +263,13 @@ def _deliver(
         walk.stop(node.id, None, address, f"the service listens on {hostport(li.address, port)} only", reason)
         return None
     if node.id not in world.listeners:
-        walk.hops.append(
-            Hop(
-                node.id,
-                None,
-                address,
-                "deliver",
-                f"arrives at {node.name}; netatlas has no listener list from it, so it assumes port {port} is served",
-            )
+        walk.undecided(
+            node.id,
+            address,
+            f"arrives at {node.name}; netatlas has no listener list from it, so whether anything accepts "
+            f"port {port} is unknown",
         )
-        walk.reached, walk.final = True, node.id
+        walk.final = node.id
         return None
     walk.stop(
         node.id,
@@ -212,6 +287,8 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         reached=False,
     )
     cur, origin = src, src.id
+    in_net: Network | None = None  # the network the packet arrived on at cur
+    came = False  # whether it arrived at cur from another node (its filter then decides)
     seen: set[tuple[str, IPAddress, int | None]] = set()
     for _ in range(_MAX_HOPS):
         key = (cur.id, address, port)
@@ -221,13 +298,20 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         seen.add(key)
         local = address.is_loopback or any(p[0] == cur.id for p in world.held.get(address, []))
         if local:
-            nxt = _deliver(world, cur, address, port, walk)
+            nxt = _deliver(world, cur, address, port, walk, in_net if came else None, arrived=came, src=src.id)
             if nxt is None:
                 return walk
             target, address, port, origin = nxt
+            if target != cur.id:
+                in_net, came = None, True
             cur = world.nodes.get(target, cur)
             continue
-        if cur.id != origin and cur.kind != "router" and origin not in world.descendants(cur.id):
+        if (
+            cur.id != origin
+            and cur.kind != "router"
+            and origin not in world.descendants(cur.id)
+            and not _into_engine_bridge(world, cur, address)
+        ):
             walk.stop(
                 cur.id,
                 None,
@@ -240,11 +324,15 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         if cur.id != origin:  # transit allowed above: outbound from a node inside this one
             walk.hops.append(Hop(cur.id, None, address, "nat", f"{cur.name} masquerades it (outbound NAT)"))
         route = _route(world, cur, address)
+        if route is not None and came and cur.id != src.id:
+            out_net = _link(world, cur, route[1], route[0] or address)
+            if not walk.cross(world, Crossing(cur, "forward", src.id, address, port, in_net, out_net), route[1]):
+                return walk
         if route is None:
             if cur.parent is not None and cur.parent in world.nodes:
                 parent = world.nodes[cur.parent]
                 walk.hops.append(Hop(cur.id, None, address, "route", f"leaves through its parent {parent.name}"))
-                cur = parent
+                cur, in_net, came = parent, None, True
                 continue
             if cur.kind == "router" and not cur.vantages and world.network_of(address) is None:
                 # a router netatlas only inferred: its routes are unknown, and the address is on
@@ -271,7 +359,7 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                             f"{note}; the gateway is {parent.name}'s network stack",
                         )
                     )
-                    cur = parent
+                    cur, in_net, came = parent, None, True
                     continue
                 walk.stop(
                     cur.id,
@@ -312,10 +400,57 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                     f"no node on {net.label if net else 'that network'} holds {address}",
                 )
                 return walk
+        link = _link(world, cur, iface, gw or address)
+        if gw is None and link is not None and not _crossed_bridge(world, walk, cur, nid, link, src.id, address, port):
+            return walk
         walk.hops.append(Hop(cur.id, iface, address, "route", f"{note} → {world.label(nid)}"))
-        cur = world.nodes[nid]
+        cur, in_net, came = world.nodes[nid], link, True
     walk.stopped_at, walk.reason = cur.id, "too many hops"
     return walk
+
+
+def _into_engine_bridge(world: _World, node: Node, address: IPAddress) -> bool:
+    """Whether ``node`` routes ``address`` onto a container engine's bridge it owns.
+
+    A Linux engine host forwards between its interfaces (Docker turns ``ip_forward`` on),
+    so traffic from outside is not stopped by NAT here: the engine's rules decide it at
+    the ``forward`` crossing (direct routing; see :mod:`netatlas.reach.engine`).
+    """
+    route = _route(world, node, address)
+    net = _link(world, node, route[1], route[0] or address) if route is not None else None
+    if net is None or not net.engine:
+        return False
+    bridge = net.engine.get("bridge")
+    return any(a.node == node.id and a.interface == bridge for a in net.attachments)
+
+
+def _link(world: _World, node: Node, iface: str | None, next_hop: IPAddress) -> Network | None:
+    """The network between ``node`` and its next hop: the one on ``iface`` holding it, else the best match."""
+    for net, name, _a in world.attached.get(node.id, []):
+        if name == iface and next_hop.version == net.cidr.version and next_hop in net.cidr:
+            return net
+    return world.network_of(next_hop)
+
+
+def _crossed_bridge(
+    world: _World,
+    walk: _Walk,
+    cur: Node,
+    nid: str,
+    net: Network,
+    src: str,
+    address: IPAddress,
+    port: int | None,
+) -> bool:
+    """Between two nodes on one engine bridge, the bridge's owner filters the frames (ICC)."""
+    if not net.engine:
+        return True
+    bridge = net.engine.get("bridge")
+    owners = [a.node for a in net.attachments if a.interface == bridge and a.node in world.nodes]
+    owner = world.nodes[owners[0]] if owners else None
+    if owner is None or owner.id in (cur.id, nid):
+        return True  # the host itself talks to its containers (OUTPUT), which no engine filters
+    return walk.cross(world, Crossing(owner, "bridge", src, address, port, in_net=net, out_net=net))
 
 
 @cache

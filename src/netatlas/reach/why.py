@@ -7,7 +7,7 @@ from netatlas.model.atlas import Atlas, Node
 from netatlas.model.facts import IPAddress
 from netatlas.reach.endpoints import _as_address, _find_node, _lan_device, _resolve_name, _source
 from netatlas.reach.fixes import _diagnose
-from netatlas.reach.result import LAN, Diagnosis, Hop, PathResult
+from netatlas.reach.result import LAN, LEAVES_MAP, Diagnosis, Hop, PathResult
 from netatlas.reach.walk import _Walk, _walk
 from netatlas.reach.world import _LOOP4, _World
 
@@ -133,34 +133,48 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
                 w.reason = f"it arrives at {world.label(w.final)}, and nothing there leads on to {dnode.name}"
     ok = [x for x in walks if x[2].reached]
     if ok:
-        address, entry_port, best = min(ok, key=lambda x: len(x[2].hops))
+        # a path past no unread filter beats a shorter one that is only "as far as netatlas can see"
+        address, entry_port, best = min(ok, key=lambda x: (bool(x[2].unread), len(x[2].hops)))
         return PathResult(
             src=src,
             dst=dst,
             port=port,
             address=address,
-            reachable=True,
+            reachable=None if best.unread else True,
             entry=_entry(address, entry_port),
             hops=tuple(best.hops),
             tried=tuple(f"{_entry(a, p)}: {w.reason}" for a, p, w in walks if not w.reached),
+            verdict="delivered",
+            unread=tuple(best.unread),
         )
     diag = _diagnose(world, dnode, port, s) if dnode is not None and port is not None else Diagnosis()
     if not walks:
-        return PathResult(src, dst, port, None, False, reason="no address to try", fixes=diag.fixes)
-    address, entry_port, shown = next((x for x in walks if x[2].via_forward), walks[0])
+        return PathResult(src, dst, port, None, False, reason="no address to try", fixes=diag.fixes, verdict="stopped")
+    # an undecided way in may still work: the answer is then unknown, never a confident "does not reach"
+    address, entry_port, shown = next(
+        (x for x in walks if x[2].unknown), next((x for x in walks if x[2].via_forward), walks[0])
+    )
     reason = shown.reason
-    if diag.reasons:
+    if diag.reasons and not shown.unknown:
         reason = "; ".join(diag.reasons) + (f" ({shown.reason})" if shown.reason else "")
+    if shown.unknown:
+        verdict = "unknown"
+    elif (shown.reason or "").startswith(LEAVES_MAP):
+        verdict = "beyond"
+    else:
+        verdict = "stopped"
     return PathResult(
         src=src,
         dst=dst,
         port=port,
         address=address,
-        reachable=False,
+        reachable=None if shown.unknown else False,
         entry=_entry(address, entry_port),
         hops=tuple(shown.hops),
         stopped_at=shown.stopped_at,
         reason=reason,
-        fixes=diag.fixes,
+        fixes=tuple(dict.fromkeys((*shown.fixes, *diag.fixes))),
         tried=tuple(f"{_entry(a, p)}: {w.reason}" for a, p, w in walks if w is not shown),
+        verdict=verdict,
+        unread=tuple(shown.unread),
     )
