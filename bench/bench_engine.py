@@ -150,7 +150,11 @@ def main() -> int:
         for n in sizes:
             skip("engine-map", n, "no Docker engine: apt-get install docker.io busybox-static")
         return 0
-    run(sizes, args.repeat)
+    try:
+        run(sizes, args.repeat)
+    except RuntimeError as exc:  # no engine could be started (another dockerd runs, …): say why
+        for n in sizes:
+            skip("engine-map", n, str(exc))
     return 0
 
 

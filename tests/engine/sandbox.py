@@ -80,13 +80,38 @@ def _alive(host: str) -> bool:
         return False
 
 
+def running_dockerd() -> list[int]:
+    """Pids of the dockerd processes running on this machine."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0]
+            except OSError:
+                continue
+            if Path(argv0.decode(errors="replace")).name == "dockerd":
+                out.append(int(proc.name))
+    return out
+
+
 def start(root: Path, *, extra_args: tuple[str, ...] = (), wait: float = 60.0) -> Engine:
-    """Start dockerd with everything of its own under ``root``; raise RuntimeError when it does not come up."""
+    """Start dockerd with everything of its own under ``root``; raise RuntimeError when it does not come up.
+
+    Refused while another dockerd runs, unless this one programs no packet filter
+    (``--iptables=false``): a second daemon that does would rebuild the first one's
+    chains and leave its networks unfiltered.
+    """
     dockerd = shutil.which("dockerd")
     if dockerd is None:
         raise RuntimeError("no dockerd binary (apt-get install docker.io)")
     if os.geteuid() != 0:
         raise RuntimeError("dockerd needs root")
+    others = running_dockerd()
+    if others and "--iptables=false" not in extra_args:
+        raise RuntimeError(
+            f"another dockerd runs here (pid {others[0]}); a second one would fight it over iptables: "
+            "set NETATLAS_TEST_DOCKER_HOST to the running engine's socket"
+        )
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("data", "exec", "run"):
         (root / sub).mkdir(exist_ok=True)
