@@ -14,8 +14,11 @@ Run as a script by ``.ci/run``::
     python3 tests/engine/sandbox.py stop DIR       # kills that dockerd by its pid, removes DIR
 
 The daemon gets its own ``--data-root``, ``--exec-root``, pid file and socket inside DIR, so
-it never touches a dockerd the machine already runs (two daemons that both program iptables
-would fight, so a second one must be started with ``--iptables=false --bridge=none``).
+it never touches a dockerd the machine already runs. Two daemons in one network namespace
+would fight over iptables and ``docker0`` (``--bridge=none`` makes dockerd delete the
+machine's ``docker0``), so :func:`start` refuses while another dockerd runs: point
+``NETATLAS_TEST_DOCKER_HOST`` at it, or run the second daemon in a namespace of its own
+(``tests/engine/test_allocator.py`` does).
 """
 
 from __future__ import annotations

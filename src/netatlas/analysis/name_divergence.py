@@ -62,7 +62,7 @@ def _show(addrs: Sequence[IPAddress]) -> str:
 
 def _docker_own(r: Resolution) -> bool:
     """A line Docker wrote for the container's own hostname (one per network)."""
-    return r.source == "hosts" and r.writer == "docker"
+    return r.source == "hosts" and r.writer in ("docker", "podman")
 
 
 def _docker_said(r: Resolution, own: set[tuple[str, IPAddress]]) -> bool:

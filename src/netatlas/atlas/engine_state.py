@@ -50,8 +50,8 @@ def engine_state(network: EngineNetwork, evidence: str, settings: Mapping[str, o
             ``operating_system``), and daemon.json's where they were read.
     """
     opts = network.options
-    podman = "netavark" in str(settings.get("network_backend", "")) or network.driver == "podman"
-    version = settings.get("server_version")
+    podman = "podman_version" in settings  # the podman engine's own facts (podman-info)
+    version = settings.get("podman_version" if podman else "server_version")
     state: dict[str, JSON] = {
         "engine": "podman" if podman else "docker",
         "version": version if isinstance(version, str) else None,
@@ -69,4 +69,10 @@ def engine_state(network: EngineNetwork, evidence: str, settings: Mapping[str, o
     for key in ("userland_proxy", "iptables"):
         if isinstance(settings.get(key), bool):
             state[key] = bool(settings[key])
+    if podman:
+        backend = settings.get("network_backend")
+        state["network_backend"] = backend if isinstance(backend, str) else None
+        state["rootless"] = settings.get("rootless") is True
+        # netavark's per-network isolation (podman network create --opt isolate=true|strict)
+        state["isolate"] = opts.get("isolate", "")
     return state

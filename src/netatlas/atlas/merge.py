@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from netatlas.atlas.classify import Candidate, classify, known_address
 from netatlas.atlas.engine_state import engine_state
@@ -60,6 +61,7 @@ _NODE_KIND: dict[VantageKind, NodeKind] = {
     VantageKind.WSL_DISTRO: "distro",
     VantageKind.DOCKER_DESKTOP_VM: "vm",
     VantageKind.DOCKER_ENGINE: "vm",
+    VantageKind.PODMAN_ENGINE: "vm",
     VantageKind.CONTAINER: "container",
     VantageKind.POD: "pod",
     VantageKind.NETNS: "netns",
@@ -74,6 +76,10 @@ def _identity(iface: Interface) -> set[tuple[str, str]]:
     if not iface.mac or iface.mac == "00:00:00:00:00:00" or iface.type == "loopback":
         return set()
     return {(iface.mac, str(a.address)) for a in iface.addresses if a.address is not None}
+
+
+_ENGINE_KINDS = (VantageKind.DOCKER_ENGINE, VantageKind.PODMAN_ENGINE)
+"""Vantages of a container engine's API or CLI: they describe the machine the engine runs on."""
 
 
 def _desktop_engine(o: Observation) -> bool:
@@ -110,7 +116,7 @@ def _group_vantages(obs: dict[str, Observation]) -> list[list[str]]:
     seen: dict[tuple[str, str], str] = {}
     for vid, o in obs.items():
         v = o.vantage
-        if v.kind is VantageKind.DOCKER_ENGINE and v.parent in parent and not _own_vm(obs, vid):
+        if v.kind in _ENGINE_KINDS and v.parent in parent and not _own_vm(obs, vid):
             # the engine's API answers describe the machine it runs on: same node
             parent[find(vid)] = find(v.parent)
         for iface in o.interfaces.values():
@@ -138,8 +144,10 @@ def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
     nodes: list[Node] = []
     node_of: dict[str, str] = {}
     for group in _group_vantages(obs):
-        members = [obs[v].vantage for v in group if obs[v].vantage.kind is not VantageKind.DOCKER_ENGINE]
+        members = [obs[v].vantage for v in group if obs[v].vantage.kind not in _ENGINE_KINDS]
         members = members or [obs[v].vantage for v in group]
+        # a named namespace that is a container's (podman's CNI names them netns-<uuid>) takes the container's name
+        members.sort(key=lambda m: m.kind is VantageKind.NETNS)
         first = members[0]
         ifaces: dict[str, Interface] = {}
         routes: list[Route] = []
@@ -394,6 +402,10 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
     for cidr in sorted(cands, key=lambda x: (x.version, x)):
         c = cands[cidr]
         verdict = classify(c)
+        state = engines.get(cidr, {})
+        if state.get("engine") == "podman" and verdict.kind == "docker-bridge":
+            name = state.get("name")
+            verdict = replace(verdict, kind="podman-bridge", label=f"podman network {name}", owner="podman")
         out.append(
             Network(
                 id=f"net:{cidr}",
@@ -418,6 +430,14 @@ container's own addresses there (an ``--add-host`` naming one would be marked to
 and says the same)."""
 
 
+PODMAN_HOST_NAME = "host.containers.internal"
+PODMAN_HOST_LINE = "the host as this container's gateway (Podman writes host.containers.internal per network)"
+"""The marker of Podman's ``host.containers.internal`` line in a container's ``/etc/hosts``:
+Podman names the host by the container's gateway on its network (podman-run(1),
+``--add-host``; containers.conf ``host_containers_internal_ip``), so containers on two
+networks legitimately get two addresses for it."""
+
+
 def _own_addresses(o: Observation) -> set[IPAddress]:
     """The non-loopback addresses on a vantage's own interfaces."""
     return {
@@ -432,11 +452,14 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
     out: list[NameRecord] = []
     for vid, o in obs.items():
         own = _own_addresses(o) if o.vantage.kind is VantageKind.CONTAINER else set()
+        gateways = {r.gateway for r in o.routes if r.gateway is not None} if own else set()
         for h, ev in o.hosts:
             file = ev.argv[1] if len(ev.argv) > 1 and ev.argv[0] == "read" else None
             marker, writer = h.marker, h.writer
             if writer is None and h.address in own:
                 marker, writer = DOCKER_OWN_LINE, "docker"
+            elif writer is None and h.address in gateways and PODMAN_HOST_NAME in h.names:
+                marker, writer = PODMAN_HOST_LINE, "podman"
             for name in h.names:
                 out.append(
                     NameRecord(

@@ -29,7 +29,7 @@ Planner = Callable[[Runner], list[Planned]]
 else that plugs in the same way (the lab: :func:`netatlas.lab.collect.planner`)."""
 
 COLLECTORS: dict[str, tuple[str, ...]] = {
-    "Linux": ("linux", "docker_engine", "kubectl"),
+    "Linux": ("linux", "docker_engine", "podman", "kubectl"),
     "Windows": ("windows", "docker_engine", "kubectl"),
     "Darwin": ("macos", "docker_engine", "kubectl"),
 }

@@ -23,6 +23,7 @@ class VantageKind(str, Enum):
     WSL_DISTRO = "wsl-distro"
     DOCKER_DESKTOP_VM = "docker-desktop-vm"
     DOCKER_ENGINE = "docker-engine"
+    PODMAN_ENGINE = "podman-engine"
     CONTAINER = "container"
     POD = "pod"
     LINUX_HOST = "linux-host"

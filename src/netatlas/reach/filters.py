@@ -97,8 +97,9 @@ class Authority(Protocol):
 
 def _authorities() -> Sequence[Authority]:
     from netatlas.reach.engine import DockerSemantics
+    from netatlas.reach.podman import PodmanSemantics
 
-    return (DockerSemantics(),)
+    return (DockerSemantics(), PodmanSemantics())
 
 
 AUTHORITIES: list[Authority] = []

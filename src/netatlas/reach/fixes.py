@@ -32,6 +32,12 @@ def _portproxies(world: _World, node: Node, port: int) -> list[PortForward]:
     ]
 
 
+def _cli(world: _World, node: Node) -> str:
+    """The engine's command for a container: ``podman`` when its networks are podman's, else ``docker``."""
+    engines = {net.engine.get("engine") for net, _i, _a in world.attached.get(node.id, [])}
+    return "podman" if "podman" in engines else "docker"
+
+
 def _container_name(node: Node) -> str:
     return node.name.removeprefix("container:")
 
@@ -74,7 +80,7 @@ def _diagnose(world: _World, node: Node, port: int, src: Node) -> Diagnosis:
         if not pubs:
             reasons.append(f"container {name} does not publish port {port}")
             fixes.append(
-                f"publish it: docker run -p {port}:{port} … {name}\n"
+                f"publish it: {_cli(world, node)} run -p {port}:{port} … {name}\n"
                 f'# compose.yaml, under services.{name}:\n    ports:\n      - "{port}:{port}"'
             )
             lan = lan_address(world.atlas)
@@ -84,7 +90,7 @@ def _diagnose(world: _World, node: Node, port: int, src: Node) -> Diagnosis:
             f = pubs[0]
             reasons.append(f"port {port} is published on {f.listen_address} only (evidence {f.evidence})")
             fixes.append(
-                f"publish on every address: docker run -p 0.0.0.0:{f.listen_port}:{port} … {name}\n"
+                f"publish on every address: {_cli(world, node)} run -p 0.0.0.0:{f.listen_port}:{port} … {name}\n"
                 f"# compose.yaml, under services.{name}:\n"
                 f'    ports:\n      - "0.0.0.0:{f.listen_port}:{port}"'
             )

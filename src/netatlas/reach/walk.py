@@ -329,7 +329,8 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
             if not walk.cross(world, Crossing(cur, "forward", src.id, address, port, in_net, out_net), route[1]):
                 return walk
         if route is None:
-            if cur.parent is not None and cur.parent in world.nodes:
+            if cur.parent is not None and cur.parent in world.nodes and not cur.routes:
+                # its routing table was not read: it leaves the way a container or VM does, through its parent
                 parent = world.nodes[cur.parent]
                 walk.hops.append(Hop(cur.id, None, address, "route", f"leaves through its parent {parent.name}"))
                 cur, in_net, came = parent, None, True
@@ -341,6 +342,7 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                 walk.stop(cur.id, None, address, note, f"{LEAVES_MAP} {cur.name}; netatlas cannot see further")
                 return walk
             walk.stop(cur.id, None, address, f"no route to {address}", _no_route_reason(world, cur, address))
+            walk.fixes.extend(_internal_fixes(world, cur))
             return walk
         gw, iface, note = route
         if gw is not None:
@@ -480,7 +482,30 @@ def _host_stack(world: _World, node_id: str, gateway: IPAddress) -> bool:
     return net is not None and net.kind in _HOST_STACK_KINDS
 
 
+def _internal_only(world: _World, at: Node) -> list[Network]:
+    """The ``--internal`` engine networks ``at`` is on, when it is on no other: no route leads out."""
+    nets = [net for net, _i, _a in world.attached.get(at.id, []) if net.engine]
+    internal = [net for net in nets if net.engine.get("internal")]
+    return internal if internal and len(internal) == len(nets) else []
+
+
+def _internal_fixes(world: _World, at: Node) -> list[str]:
+    out = []
+    for net in _internal_only(world, at):
+        cli = "podman" if net.engine.get("engine") == "podman" else "docker"
+        name = net.engine.get("name")
+        out.append(
+            f"connect it to a second, non-internal network: {cli} network connect <network> {at.name}\n"
+            f"# or recreate {name} without --internal: {cli} network rm {name} && {cli} network create {name}"
+        )
+    return out
+
+
 def _no_route_reason(world: _World, at: Node, address: IPAddress) -> str:
+    internal = _internal_only(world, at)
+    if internal:
+        names = ", ".join(str(n.engine.get("name")) for n in internal)
+        return f"{at.name} is only on --internal network {names}: the engine gives it no route out"
     net = world.network_of(address)
     if net is None:
         return f"{at.name} has no route to {address}"

@@ -85,6 +85,7 @@ KIND_STYLES: dict[str, KindStyle] = {
     "hyperv-default-switch": KindStyle("#eceff1", "#546e7a", "Hyper-V Default Switch"),
     "docker-desktop-vm": KindStyle("#e0f7fa", "#00838f", "Docker Desktop VM network"),
     "docker-bridge": KindStyle("#e8eaf6", "#3949ab", "Docker bridge (container pool)"),
+    "podman-bridge": KindStyle("#ede7f6", "#5e35b1", "Podman bridge (container pool)"),
     "k8s-pods": KindStyle("#f3e5f5", "#7b1fa2", "Kubernetes pods"),
     "k8s-services": KindStyle("#fce4ec", "#ad1457", "Kubernetes services"),
     "vpn": KindStyle("#fff3e0", "#e65100", "VPN"),
