@@ -194,7 +194,7 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
             f"IPv6 ranges are not planned (the proposals are IPv4 pools), so {', '.join(ignored)} changes nothing"
         )
     try:
-        next_now = predict_docker_subnets(now_pools, allocated, reserved, count=3)
+        next_now: list[str] = predict_docker_subnets(now_pools, allocated, reserved, count=3)
     except AllocationError as exc:
         next_now = []
         notes.append(f"Docker today: {exc}")
@@ -293,7 +293,7 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
         "minikube": "Run instead of a plain `minikube start` (delete the old profile first).",
     }
     try:
-        next_after = predict_docker_subnets([(str(pool), 24)], (), reserved, count=3)
+        next_after: list[str] = predict_docker_subnets([(str(pool), 24)], (), reserved, count=3)
     except AllocationError as exc:  # pragma: no cover - a fresh /16 always has room
         next_after = []
         notes.append(f"Docker after the change: {exc}")
