@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from netatlas.model.atlas import Atlas, Network, Node
 from netatlas.model.facts import Address, Interface, Route
 from netatlas.planning.layers import LAYERS
 from netatlas.planning.plan import LAN_RANGES, make_plan
+from netatlas.planning.podman_ipam import containers_conf_pools
 
 Z820 = Path(__file__).resolve().parents[2] / "examples" / "z820"
 
@@ -152,9 +152,10 @@ def test_podman_layer_when_podman_is_there() -> None:
     assert p.layers == ("podman",)
     # what Debian's podman 4.3 handed out on this host (issue 17)
     assert p.podman_next_now == ("10.89.2.0/24", "10.89.3.0/24", "10.89.4.0/24")
-    pool = tomllib.loads(p.configs["containers.conf"])["network"]["default_subnet_pools"][0]
-    assert f"{pool['base']} size {pool['size']}" == p.blocks["podman_default_subnet_pool"]
-    assert all(ipaddress.ip_network(n).subnet_of(ipaddress.ip_network(pool["base"])) for n in p.podman_next_after)
+    pools = containers_conf_pools(p.configs["containers.conf"])
+    assert pools is not None and len(pools) == 1
+    assert f"{pools[0].base} size {pools[0].size}" == p.blocks["podman_default_subnet_pool"]
+    assert all(ipaddress.ip_network(n).subnet_of(pools[0].base) for n in p.podman_next_after)  # type: ignore[arg-type]
     assert "/etc/containers/containers.conf" in p.how["containers.conf"]
     assert p.docker_algorithm is None and not p.docker_next_now
 
