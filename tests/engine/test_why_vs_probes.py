@@ -100,6 +100,9 @@ def test_host_reaches_containers_and_its_ipv6_publish(topo: Topo) -> None:
     a2 = topo.kit.address("a2")
     assert probe_host(a2, 80) == "open"
     assert why(topo.atlas, "host", a2, 80).verdict == "delivered"
+    # --network host: the container is the host, and its listener the host's
+    hostnet = why(topo.atlas, topo.kit.name("d1"), topo.kit.name("hostnet"), topo.ports["hostnet"])
+    assert hostnet.verdict == "delivered" and hostnet.hops[-1].node == "node:host", hostnet
     assert probe_host("::1", topo.ports["v6"]) == "open"
     assert why(topo.atlas, "host", "::1", topo.ports["v6"]).verdict == "delivered"
 

@@ -64,6 +64,11 @@ class Node(_Model):
         routes: the node's routing table (merged, de-duplicated).
         dns: the resolver configuration as this node's applications see it.
         reason: why vantages were merged into this node, or how it was inferred.
+        shares: the node whose network namespace this one shares (a ``--network host``
+            container shares its engine's host, ``--network container:X`` shares X's):
+            its addresses, routes and listeners are that node's.
+        service: for a container, the compose ``PROJECT/SERVICE`` it is a replica of
+            (from the engine's labels), so pictures can draw replicas as one box.
     """
 
     id: str
@@ -75,6 +80,8 @@ class Node(_Model):
     routes: tuple[Route, ...] = ()
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
+    shares: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +132,9 @@ class NameRecord(_Model):
 
     ``source`` is ``hosts`` (a hosts file), ``dns`` (a DNS server), ``docker-dns``
     (Docker's embedded resolver at 127.0.0.11) or ``nss`` (the system resolver as an
-    application sees it: hosts then DNS, per nsswitch).
+    application sees it: hosts then DNS, per nsswitch). A query that got no address
+    has ``addresses`` empty and ``status`` what the server said (``NXDOMAIN``,
+    ``SERVFAIL``, ``timeout`` …).
     """
 
     vantage: str
@@ -138,6 +147,7 @@ class NameRecord(_Model):
     writer: str | None = None
     server: IPAddress | None = None
     evidence: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,16 @@ def _lan_device(world: _World, version: int | None = None) -> Node | None:
 
 
 def _find_node(world: _World, what: str) -> Node | None:
+    """The node ``what`` names; a container sharing another's network namespace is that node."""
+    found = _named_node(world, what)
+    seen: set[str] = set()
+    while found is not None and found.shares in world.nodes and found.id not in seen:
+        seen.add(found.id)
+        found = world.nodes[found.shares]
+    return found
+
+
+def _named_node(world: _World, what: str) -> Node | None:
     if what in world.nodes:
         return world.nodes[what]
     for n in world.nodes.values():
