@@ -143,7 +143,11 @@ def _collect(only: str | None, timeout: float, lab: str | None = None, kube_cont
     if kube_context is not None and lab:
         raise UsageFailure("--kube-context and --lab: a lab scan enters no Kubernetes cluster")
     kinds = _only_kinds(only)
-    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), lab=lab, kube_context=kube_context)
+    if lab is not None:
+        from netatlas.lab.collect import scan_lab
+
+        return scan_lab(lab, only=kinds, timeout=timeout, progress=_progress_printer())
+    return run_scan(only=kinds, timeout=timeout, progress=_progress_printer(), kube_context=kube_context)
 
 
 KeyFileOpt = Annotated[

@@ -55,7 +55,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from netatlas.collect.base import Planned, Source, read_with_fallback
-from netatlas.collect.linux import SPECIAL_NAMES
+from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
 

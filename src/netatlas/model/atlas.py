@@ -69,6 +69,8 @@ class Node(_Model):
             its addresses, routes and listeners are that node's.
         service: for a container, the compose ``PROJECT/SERVICE`` it is a replica of
             (from the engine's labels), so pictures can draw replicas as one box.
+        state: a container's state as its engine reports it (``running``,
+            ``created``, ``exited`` …); ``None`` when no engine said.
     """
 
     id: str
@@ -82,6 +84,7 @@ class Node(_Model):
     reason: str | None = None
     shares: str | None = None
     service: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,12 @@ def lines(atlas: Atlas, *, show_problems: bool = True) -> Iterator[str]:
         yield ""
         for n in merged:
             yield f"{n.name}: one node for {', '.join(n.vantages)}: {n.reason}"
+    idle = [n for n in atlas.nodes if n.state is not None and n.state not in ("running", "paused")]
+    if idle:
+        yield ""
+        yield "Containers not running:"
+        for n in idle:
+            yield f"    {n.name} ({n.state}): {n.reason or 'not running'}"
     if atlas.forwards:
         yield ""
         yield "Forwards:"
