@@ -506,10 +506,13 @@ def plan(
     reserve_file: Annotated[
         str | None, typer.Option("--reserve-file", help="File of CIDRs to keep clear, one per line.")
     ] = None,
+    all_layers: Annotated[
+        bool, typer.Option("--all", help="Plan every layer, not only those present on this machine.")
+    ] = False,
     bundle: BundleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Propose free, non-overlapping ranges and the exact config for each layer."""
+    """Propose free, non-overlapping ranges and the exact config for each layer present."""
     import ipaddress
 
     from netatlas.planning.plan import make_plan, parse_reserve_file
@@ -530,21 +533,43 @@ def plan(
         except ParseError as exc:
             raise exc.with_source(source) from None
         kept += parse_reserve_file(text, source=source)
-    result = make_plan(_atlas(bundle, analyze=False), kept)
+    result = make_plan(_atlas(bundle, analyze=False), kept, all_layers=all_layers)
     if as_json:
         _emit_json(result.to_dict())
         return
-    typer.echo("Kept clear: " + ", ".join(result.kept_clear))
+    for warning in result.warnings:
+        typer.echo(f"WARNING: {warning}")
+    if result.warnings:
+        typer.echo("")
+    shown = ", ".join(result.layers) or "none"
+    absent = ""
+    if result.layers_absent:
+        absent = f" (not seen here: {', '.join(result.layers_absent)}; --all plans them too)"
+    typer.echo(f"Layers planned: {shown}{absent}")
+    typer.echo("Kept clear: " + (", ".join(result.kept_clear) or "nothing"))
     typer.echo("")
     for key, value in result.blocks.items():
         typer.echo(f"{key:<30} {value}")
-    typer.echo("")
-    typer.echo("Docker's next subnets today:        " + (", ".join(result.docker_next_now) or "none"))
-    typer.echo("Docker's next subnets after change: " + (", ".join(result.docker_next_after) or "none"))
+    if result.docker_algorithm is not None:
+        typer.echo("")
+        version = result.docker_engine_version or "version unknown"
+        typer.echo(f"Docker ({version}, {result.docker_algorithm} allocator):")
+        typer.echo("  next subnets today:        " + (", ".join(result.docker_next_now) or "none"))
+        if result.docker_next_after:
+            typer.echo("  next subnets after change: " + ", ".join(result.docker_next_after))
+        for line in result.docker_rests_on:
+            typer.echo(f"  rests on: {line}")
+    if result.podman_next_now or result.podman_next_after:
+        typer.echo("")
+        typer.echo("podman:")
+        typer.echo("  next subnets today:        " + (", ".join(result.podman_next_now) or "none"))
+        typer.echo("  next subnets after change: " + (", ".join(result.podman_next_after) or "none"))
     for layer, text in result.configs.items():
         typer.echo("")
         typer.echo(f"== {layer}: {result.how.get(layer, '')}")
         typer.echo(text.rstrip())
+    if result.notes:
+        typer.echo("")
     for note in result.notes:
         typer.echo(f"note: {note}")
 

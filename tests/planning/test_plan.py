@@ -45,7 +45,7 @@ def test_plan_predicts_docker_before_and_after(atlas) -> None:  # type: ignore[n
 
 
 def test_configs_are_exact_and_valid(atlas) -> None:  # type: ignore[no-untyped-def]
-    p = make_plan(atlas, [VPN])
+    p = make_plan(atlas, [VPN], all_layers=True)
     daemon = json.loads(p.configs["daemon.json"])
     assert daemon["bip"] == p.blocks["docker_bip"]
     assert daemon["default-address-pools"][0]["size"] == 24

@@ -7,7 +7,8 @@ takes ``172.18.0.0/16`` and the VPN's hosts there vanish for the containers. Wit
 Docker Desktop the engine runs in a VM that does not see the host's LAN or VPN at all.
 
 This check predicts the next five allocations with
-:func:`netatlas.planning.predict_docker_subnets` (pools: ``default_address_pools``
+:func:`netatlas.planning.docker_state.docker_forecast`, which models the engine's own
+allocator by its version (round-robin before 27.0; pools: ``default_address_pools``
 from the settings, else Docker's defaults; allocated: the engine's existing networks;
 reserved: what the daemon infers on the engine's node) and reports each one that
 overlaps a range Docker does not avoid:
@@ -23,7 +24,6 @@ The fix is a ``default-address-pools`` entry on a free range.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
 
 from netatlas.analysis import Options
 from netatlas.analysis.pool_overlap import (
@@ -35,10 +35,10 @@ from netatlas.analysis.pool_overlap import (
     settings_pools,
 )
 from netatlas.errors import NetatlasError
-from netatlas.model import VantageKind
-from netatlas.model.atlas import Atlas, Finding, Node
-from netatlas.model.facts import IPNetwork
-from netatlas.planning import DOCKER_DEFAULT_POOLS, PoolSpec, docker_reserved_prefixes, predict_docker_subnets
+from netatlas.model.atlas import Atlas, Finding
+from netatlas.planning import docker_reserved_prefixes
+from netatlas.planning.docker_ipam import Prediction
+from netatlas.planning.docker_state import docker_forecast, docker_networks_seen, engine_node, engine_version
 from netatlas.reach import host_node
 
 __all__ = ["CODE", "COUNT", "DESCRIPTION", "check", "engine_node"]
@@ -53,34 +53,14 @@ _HOST_SIDE = frozenset({"lan", "vpn", "wsl-nat", "hyperv-default-switch"})
 _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
-def engine_node(atlas: Atlas) -> Node | None:
-    """The node the Docker engine runs on: a Docker Desktop VM or engine vantage, else
-    the node holding the gateway of a Docker bridge network."""
-    kinds = {v.id: v.kind for v in atlas.vantages}
-    for n in atlas.nodes:
-        if any(kinds.get(v) in (VantageKind.DOCKER_DESKTOP_VM, VantageKind.DOCKER_ENGINE) for v in n.vantages):
-            return n
-    for net in atlas.networks:
-        if net.kind == "docker-bridge":
-            for a in net.attachments:
-                node = atlas.node(a.node)
-                if node is not None and node.kind in ("host", "vm", "distro"):
-                    return node
-    return None
-
-
-def _predict(pools: Sequence[PoolSpec], allocated: Sequence[IPNetwork], reserved: Sequence[IPNetwork]) -> list[str]:
-    """Up to :data:`COUNT` next subnets; fewer when the pools run out."""
-    out: list[str] = []
-    used: list[IPNetwork] = list(allocated)
-    for _ in range(COUNT):
+def _predict(atlas: Atlas) -> Prediction | None:
+    """Up to :data:`COUNT` next subnets, per engine version; fewer when the pools run out."""
+    for count in range(COUNT, 0, -1):
         try:
-            nxt = predict_docker_subnets(pools, allocated=used, reserved=reserved, count=1, family=4)
+            return docker_forecast(atlas, count)
         except NetatlasError:
-            break
-        out += nxt
-        used.append(ipaddress.ip_network(nxt[0]))
-    return out
+            continue
+    return None
 
 
 def check(atlas: Atlas, options: Options) -> list[Finding]:
@@ -89,12 +69,17 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
     if engine is None:
         return []
     configured = settings_pools(atlas.settings)
-    pools: Sequence[PoolSpec] = configured or DOCKER_DEFAULT_POOLS
-    allocated = [n.cidr for n in atlas.networks if n.kind == "docker-bridge" and n.cidr.version == 4]
-    reserved = docker_reserved_prefixes(engine.dns.servers, engine.routes)
-    predicted = _predict(pools, allocated, reserved)
-    if not predicted:
+    allocated = [x.subnet for x in docker_networks_seen(atlas)]
+    reserved = docker_reserved_prefixes(engine.dns.servers, engine.routes, engine_version=engine_version(atlas))
+    prediction = _predict(atlas)
+    if not prediction:
         return []
+    predicted = list(prediction)
+    how = {
+        "linear": "the lowest free subnet (Docker 27.0+)",
+        "round-robin": f"round-robin from start index {prediction.start_index} (Docker 18.06 to 26.x)",
+        "first-fit": "the first free subnet from the top (Docker before 18.06)",
+    }[prediction.algorithm]
     host = host_node(atlas)
     in_vm = host is not None and host.id != engine.id
     conflicts: list[Prefix] = [
@@ -138,7 +123,7 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
                 severity="warning",
                 title=f"Docker's next networks would take {which.split(' (')[0]}, overlapping {other.what}",
                 detail=(
-                    f"Predicted next allocations on {engine.name} from {pools_text}, with existing networks "
+                    f"Predicted next allocations on {engine.name} ({how}) from {pools_text}, with existing networks "
                     f"{', '.join(map(str, allocated)) or 'none'} and reserved (nameservers, on-link routes) "
                     f"{', '.join(map(str, reserved)) or 'none'}: {', '.join(predicted)}. "
                     f"{which} overlap {other.what}, which Docker will not avoid: {why_not}. "

@@ -66,6 +66,8 @@ def engine_state(network: EngineNetwork, evidence: str, settings: Mapping[str, o
         "gateway_mode_ipv6": opts.get(_OPT + "gateway_mode_ipv6", "nat"),
         "evidence": evidence,
     }
+    if network.created:  # the order of creation drives Docker's allocator before 27.0
+        state["created"] = network.created
     for key in ("userland_proxy", "iptables"):
         if isinstance(settings.get(key), bool):
             state[key] = bool(settings[key])

@@ -276,6 +276,11 @@ class EngineNetwork(_Model):
     """Driver options as the engine reports them (``com.docker.network.bridge.host_binding_ipv4``
     decides which host address published ports bind to, ``…bridge.enable_ip_masquerade``
     whether traffic is NATed on the way out)."""
+    created: str | None = None
+    """When the engine created the network (``Created``, RFC 3339 as the engine wrote it).
+    The order of creation since the daemon started is what Docker's round-robin
+    allocator (before 27.0) depends on; the default ``bridge`` network is made anew at
+    each daemon start, so its time is the daemon's start."""
 
 
 @dataclass(frozen=True, slots=True)

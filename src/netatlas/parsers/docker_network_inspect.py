@@ -3,6 +3,8 @@
 Fills ``Facts.networks``: one :class:`~netatlas.model.EngineNetwork` per array element.
 
 * ``name``, ``id``, ``driver``, ``scope``, ``internal``, ``labels`` as the engine says.
+* ``created``: ``Created`` (Docker) or ``created`` (Podman), the engine's RFC 3339
+  text unchanged (nanoseconds and all); ``None`` when absent.
 * ``enable_ipv6`` (Docker ``EnableIPv6``, Podman ``ipv6_enabled``), ``attachable``
   (Docker ``Attachable``; Podman has none, so ``None``) and ``options``: the driver
   options (``Options``/``options``) as strings, e.g.
@@ -217,6 +219,7 @@ def _network(tok: dict[str, Any], loc: Locator, w: Warnings) -> EngineNetwork | 
     scope = get_ci(obj, "Scope")
     ipv6 = get_ci(obj, "ipv6_enabled" if podman else "EnableIPv6")
     attachable = None if podman else get_ci(obj, "Attachable")
+    created = get_ci(obj, "Created")
     return EngineNetwork(
         name=name,
         id=str(net_id) if net_id else None,
@@ -232,6 +235,7 @@ def _network(tok: dict[str, Any], loc: Locator, w: Warnings) -> EngineNetwork | 
         enable_ipv6=ipv6 if isinstance(ipv6, bool) else None,
         attachable=attachable if isinstance(attachable, bool) else None,
         options=_string_map(options),
+        created=created.strip() or None if isinstance(created, str) else None,
     )
 
 

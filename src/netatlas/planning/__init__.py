@@ -3,11 +3,14 @@
 Pure functions over pool lists and used prefixes, with the engines' defaults loaded
 from ``knowledge/pools.json``:
 
-- :func:`predict_docker_subnets`: Docker Engine 27.0+'s linear allocator;
+- :func:`predict_docker_subnets`: Docker Engine's allocator per engine version (27.0+
+  linear, 18.06 to 26.x round-robin), returning a :class:`Prediction` that says which;
+  :func:`netatlas.planning.docker_state.docker_forecast` reads its inputs from a scan;
   :func:`docker_address_space` shows the pools as the daemon walks them and
   :func:`docker_reserved_prefixes` what it keeps out (resolv.conf nameservers and
   on-link routes).
-- :func:`predict_podman_subnets`: podman's first-fit over ``default_subnet_pools``.
+- :func:`predict_podman_subnets`: podman's first-fit over ``default_subnet_pools``
+  (:func:`containers_conf_pools` reads them from containers.conf).
 
 Example:
     >>> from netatlas.planning import DOCKER_DEFAULT_POOLS, predict_docker_subnets
@@ -22,6 +25,7 @@ from netatlas.planning.docker_ipam import (
     DOCKER_DEFAULT_POOLS_SOURCE,
     AddressPool,
     PoolSpec,
+    Prediction,
     PrefixSpec,
     docker_address_space,
     docker_reserved_prefixes,
@@ -30,6 +34,7 @@ from netatlas.planning.docker_ipam import (
 from netatlas.planning.podman_ipam import (
     PODMAN_DEFAULT_NETWORK,
     PODMAN_DEFAULT_POOLS,
+    containers_conf_pools,
     predict_podman_subnets,
 )
 
@@ -40,7 +45,9 @@ __all__ = [
     "PODMAN_DEFAULT_POOLS",
     "AddressPool",
     "PoolSpec",
+    "Prediction",
     "PrefixSpec",
+    "containers_conf_pools",
     "docker_address_space",
     "docker_reserved_prefixes",
     "predict_docker_subnets",

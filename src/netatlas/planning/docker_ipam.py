@@ -1,11 +1,17 @@
-"""Docker Engine's subnet allocator (v27+), as a pure function.
+"""Docker Engine's subnet allocators, as pure functions: 27.0+ here, older ones by version.
 
 ``docker network create`` without ``--subnet``, docker0 without ``bip``/``fixed-cidr``,
 every Compose network without ``ipam.config``, kind's ``kind`` network: all of them
 take the *lowest free* subnet of ``default-address-pools``. This module predicts which
 one, so netatlas can say what the next network will collide with before it exists.
 
-It is a port of moby's linear allocator (``defaultipam``, Docker 27.0 and later;
+Given ``engine_version``, :func:`predict_docker_subnets` predicts the allocator that
+engine runs (:mod:`netatlas.planning.docker_versions`): engines from 18.06 to 26.x
+allocate round-robin from a start index in the daemon's memory
+(:mod:`netatlas.planning.docker_round_robin`), and the result says which algorithm it
+used and what the prediction rests on (:class:`Prediction`).
+
+The rest of this module is a port of moby's linear allocator (``defaultipam``, Docker 27.0 and later;
 ``allocatePredefinedPool`` in ``daemon/libnetwork/ipams/defaultipam/address_space.go``
 @b985e23), written from the algorithm described in ``shared/facts/pool-facts.md``
 §1.3. Addresses are plain integers inside the walk; :mod:`ipaddress` parses the input
@@ -51,12 +57,14 @@ from typing import Literal, NamedTuple
 from netatlas import knowledge
 from netatlas.errors import InvalidPoolError, NoMoreSubnetsError
 from netatlas.model.facts import IPAddress, IPNetwork, Route
+from netatlas.planning.docker_versions import docker_allocator, reserves_every_route
 
 __all__ = [
     "DOCKER_DEFAULT_POOLS",
     "DOCKER_DEFAULT_POOLS_SOURCE",
     "AddressPool",
     "PoolSpec",
+    "Prediction",
     "PrefixSpec",
     "docker_address_space",
     "docker_reserved_prefixes",
@@ -88,6 +96,47 @@ PoolSpec = AddressPool | tuple[str | IPNetwork, int]
 
 PrefixSpec = str | IPNetwork | IPAddress
 """A subnet or a single address (``/32`` or ``/128``), as text or :mod:`ipaddress`."""
+
+
+class Prediction(list[str]):
+    """The predicted subnets, in allocation order, and how they were predicted.
+
+    It is the list of CIDR strings callers always had, so ``==`` with a list and
+    indexing work as before; the attributes say which allocator was modelled and what
+    the answer rests on.
+
+    Attributes:
+        algorithm: ``linear`` (Docker 27.0+, or an unknown version), ``round-robin``
+            (18.06 to 26.x) or ``first-fit`` (before 18.06).
+        engine_version: the version the algorithm was chosen by, as given.
+        start_index: the round-robin start index the prediction began from (``None``
+            for the linear allocator, which has none).
+        next_index: the start index after the predicted allocations.
+        rests_on: plain sentences: what the prediction assumes.
+    """
+
+    algorithm: str
+    engine_version: str | None
+    start_index: int | None
+    next_index: int | None
+    rests_on: tuple[str, ...]
+
+    def __init__(
+        self,
+        subnets: Iterable[str] = (),
+        *,
+        algorithm: str = "linear",
+        engine_version: str | None = None,
+        start_index: int | None = None,
+        next_index: int | None = None,
+        rests_on: Iterable[str] = (),
+    ) -> None:
+        super().__init__(subnets)
+        self.algorithm = algorithm
+        self.engine_version = engine_version
+        self.start_index = start_index
+        self.next_index = next_index
+        self.rests_on = tuple(rests_on)
 
 
 # ---------------------------------------------------------------------------- input
@@ -340,12 +389,18 @@ def predict_docker_subnets(
     *,
     family: Family | None = None,
     daemon_quirks: bool = True,
-) -> list[str]:
-    """The subnets Docker (27.0+) hands out next, lowest free first.
+    engine_version: str | None = None,
+    start_index: int = 0,
+) -> Prediction:
+    """The subnets Docker hands out next, with the allocator of ``engine_version``.
 
     Each of the ``count`` allocations counts as allocated for the next one, as when
-    that many networks are created in a row. A deleted network's subnet is free again
-    at once (the linear allocator has no memory), so leave it out of ``allocated``.
+    that many networks are created in a row. On 27.0+ (the default when the version is
+    not given) the lowest free subnet comes first, and a deleted network's subnet is
+    free again at once (the linear allocator has no memory), so leave it out of
+    ``allocated``. On 18.06 to 26.x the search starts at ``start_index`` and goes
+    round-robin (:mod:`netatlas.planning.docker_round_robin`); before 18.06 it always
+    starts at the top.
 
     Args:
         pools: ``default-address-pools`` as ``(base, size)`` pairs or
@@ -361,10 +416,15 @@ def predict_docker_subnets(
         family: 4 or 6; ``None`` picks IPv4 when any IPv4 pool is given, else IPv6.
         daemon_quirks: reproduce the daemon's handling of a used prefix inside another
             one (see the module docstring); ``False`` gives the lowest subnet that
-            overlaps nothing.
+            overlaps nothing. Linear allocator only.
+        engine_version: ``docker info``'s ``ServerVersion`` (``20.10.24+dfsg1``); it
+            chooses the allocator (:func:`~netatlas.planning.docker_versions.docker_allocator`).
+        start_index: the round-robin start index (0 just after the daemon started;
+            :func:`netatlas.planning.docker_state.docker_forecast` infers it from a scan).
 
     Returns:
-        ``count`` canonical CIDR strings, in allocation order.
+        ``count`` canonical CIDR strings, in allocation order, as a :class:`Prediction`
+        that also says which algorithm was used.
 
     Raises:
         InvalidPoolError: a pool base not in CIDR form, a size shorter than its base
@@ -373,11 +433,16 @@ def predict_docker_subnets(
         NoMoreSubnetsError: the pools run out before ``count`` subnets are found
             (moby ``ErrNoMoreSubnets``).
         ValueError: an allocated or reserved entry that is not an address or prefix,
-            or a negative ``count``.
+            a negative ``count`` or ``start_index``, or a ``prefix_size`` asked of an
+            engine before 29.0.
 
     Example:
         >>> predict_docker_subnets([("10.0.0.0/8", 24)], allocated=["10.0.0.0/24", "10.0.2.0/24"])
         ['10.0.1.0/24']
+        >>> p = predict_docker_subnets(DOCKER_DEFAULT_POOLS, ["172.17.0.0/16", "172.19.0.0/16"],
+        ...                            engine_version="20.10.24", start_index=3)
+        >>> p, p.algorithm, p.next_index
+        (['172.20.0.0/16'], 'round-robin', 4)
         >>> predict_docker_subnets(DOCKER_DEFAULT_POOLS, allocated=["172.17.0.0/16"], prefix_size=24)
         ['172.18.0.0/24']
         >>> predict_docker_subnets([("192.0.2.0/24", 25)], allocated=["192.0.2.0/25"], count=2)
@@ -387,6 +452,11 @@ def predict_docker_subnets(
     """
     if count < 0:
         raise ValueError(f"count must be 0 or more, not {count!r}")
+    algorithm = docker_allocator(engine_version)
+    if algorithm != "linear":
+        return _predict_round_robin(
+            pools, allocated, reserved, count, prefix_size, family, engine_version, start_index, algorithm
+        )
     space = _space(pools, family)
     fam: Family = 4 if space.width == 32 else 6
     if prefix_size:
@@ -408,7 +478,61 @@ def predict_docker_subnets(
         addr, bits = _allocate(walk, stream, space.width)
         bisect.insort(used, (addr, bits))
         results.append(_cidr(addr, bits, space.width))
-    return results
+    known = engine_version is not None and docker_allocator(engine_version) == "linear"
+    return Prediction(
+        results,
+        algorithm="linear",
+        engine_version=engine_version,
+        rests_on=(
+            (f"Docker {engine_version}" if known else "an engine of unknown version, taken as Docker 27.0+")
+            + " hands out the lowest free subnet of its pools; a removed network's subnet is free again at once",
+        ),
+    )
+
+
+def _predict_round_robin(
+    pools: Iterable[PoolSpec],
+    allocated: Iterable[PrefixSpec],
+    reserved: Iterable[PrefixSpec],
+    count: int,
+    prefix_size: int | None,
+    family: Family | None,
+    engine_version: str | None,
+    start_index: int,
+    algorithm: str,
+) -> Prediction:
+    """:func:`predict_docker_subnets` for engines before 27.0."""
+    from netatlas.planning.docker_round_robin import round_robin
+
+    if prefix_size:
+        raise ValueError(f"--subnet 0.0.0.0/{prefix_size} needs Docker 29.0 or later, not {engine_version}")
+    checked = [_pool(p) for p in pools]
+    fam = family or (4 if any(p.base.version == 4 for p in checked) or not checked else 6)
+    first_fit = algorithm == "first-fit"
+    subnets, after = round_robin(
+        checked,
+        allocated,
+        reserved,
+        start_index=0 if first_fit else start_index,
+        count=count,
+        family=fam,
+        first_fit=first_fit,
+    )
+    said = (
+        f"Docker {engine_version} searches from the top of its pools every time (first-fit, before 18.06)"
+        if first_fit
+        else f"Docker {engine_version} allocates round-robin (18.06 to 26.x): the search starts at index "
+        f"{start_index} of its pools' subnets, an index in the daemon's memory that survives network removal "
+        "and is 0 again when the daemon starts"
+    )
+    return Prediction(
+        subnets,
+        algorithm=algorithm,
+        engine_version=engine_version,
+        start_index=None if first_fit else start_index,
+        next_index=None if first_fit else after,
+        rests_on=(said,),
+    )
 
 
 _ROUTE_TABLES_MAIN = (None, "main", "254")
@@ -420,16 +544,20 @@ def docker_reserved_prefixes(
     routes: Iterable[Route] = (),
     *,
     family: Family = 4,
+    engine_version: str | None = None,
 ) -> list[IPNetwork]:
     """The prefixes the daemon keeps out of dynamic allocation on a Linux host.
 
-    This is ``InferReservedNetworks`` of Docker 23.0 and later (moby PR #42598): every
-    nameserver as a host prefix, and, for IPv4 only, every **on-link** route of the
-    main table whose destination is not the unspecified address. Routes through a
-    gateway are not reserved, whatever they cover: a VPN that routes ``172.16.0.0/12``
-    via its tunnel gateway does not stop Docker from taking ``172.18.0.0/16``. Before
-    23.0 every non-default route counted; Docker Desktop, Windows and FreeBSD reserve
-    nothing on the host (the engine runs elsewhere or uses another IPAM).
+    This is ``InferReservedNetworks`` of Docker 27.0 and later, and the same check of
+    Docker 20.10.15 to 26.x (``FindAvailableNetwork``: libnetwork ``9db86fb7``, moby
+    PR #42598): every nameserver as a host prefix, and, for IPv4 only, every
+    **on-link** route of the main table whose destination is not the unspecified
+    address. Routes through a gateway are not reserved, whatever they cover: a VPN that
+    routes ``172.16.0.0/12`` via its tunnel gateway does not stop Docker from taking
+    ``172.18.0.0/16``. Before 20.10.15 (``engine_version``) every route of the main
+    table with a destination counted, of any type and scope. Docker Desktop, Windows
+    and FreeBSD reserve nothing on the host (the engine runs elsewhere or uses another
+    IPAM).
 
     The daemon reads ``/etc/resolv.conf``, or systemd-resolved's upstream file
     (``/run/systemd/resolve/resolv.conf``) when the stub resolver is in use: pass the
@@ -443,6 +571,8 @@ def docker_reserved_prefixes(
         nameservers: ``nameserver`` entries of the daemon host's resolv.conf.
         routes: the daemon host's routes (``ip route`` facts).
         family: 4 or 6, as the daemon asks once per family.
+        engine_version: ``docker info``'s ``ServerVersion``; before 20.10.15 every
+            route counts, not only on-link ones. ``None``: a current engine.
 
     Returns:
         The reserved prefixes, sorted as the daemon sorts them.
@@ -462,12 +592,16 @@ def docker_reserved_prefixes(
         net = _prefix(ns)
         if net.version == family:
             out.append(ipaddress.ip_network(net.network_address))  # always a host prefix
+    every = reserves_every_route(engine_version)
     if family == 4:
         for route in routes:
             dst = route.destination
             if dst.version != 4 or dst.network_address.is_unspecified:
                 continue
             if route.table not in _ROUTE_TABLES_MAIN:
+                continue
+            if every:  # netlink's Dst is nil only for the default route
+                out.append(dst)
                 continue
             on_link = route.scope == "link" or (
                 route.scope is None and route.gateway is None and route.type in _ROUTE_TYPES_UNICAST

@@ -2,17 +2,23 @@
 
 Everything the atlas shows in use (networks, non-default routes, engine pools) plus
 what the user reserves (``--reserve``: the corporate VPN, the office LAN) is kept
-clear. Free blocks are taken from the private ranges in a fixed preference order, so
-the same inputs always give the same plan. Each layer gets its own block:
+clear, and so are the common home and office LAN ranges (:data:`LAN_RANGES`) unless
+nothing else fits, which is then said. Free blocks are taken from the private ranges in
+a fixed preference order, so the same inputs always give the same plan. Each layer
+present on the machine (:mod:`netatlas.planning.layers`; ``all_layers`` for every one)
+gets its own block:
 
 * Docker Engine: ``default-address-pools`` (a /16 cut into /24s) and ``bip``;
 * Compose: an ``ipam`` subnet for one project network;
 * Docker Desktop: the "Docker subnet" (``VpnkitCIDR``);
 * WSL 2: the NAT network (registry values, with their caveats) or mirrored mode;
-* kind and minikube: pod and service CIDRs and the node network.
+* kind and minikube: pod and service CIDRs and the node network;
+* podman: ``default_subnet_pools`` in containers.conf.
 
-The Docker allocator (:mod:`netatlas.planning.docker_ipam`) then predicts what the
-daemon will hand out next, before and after the change.
+The engines' allocators then predict what Docker (per engine version:
+:func:`netatlas.planning.docker_state.docker_forecast`) and podman
+(:func:`netatlas.planning.podman_ipam.predict_podman_subnets`) will hand out next,
+before and after the change. A predicted subnet inside a reserved range is a warning.
 """
 
 from __future__ import annotations
@@ -26,13 +32,11 @@ from netatlas.errors import AllocationError
 from netatlas.model import IPNetwork
 from netatlas.model.atlas import Atlas
 from netatlas.model.facts import _Model
-from netatlas.planning.docker_ipam import (
-    DOCKER_DEFAULT_POOLS,
-    docker_reserved_prefixes,
-    predict_docker_subnets,
-)
+from netatlas.planning.docker_state import docker_forecast
+from netatlas.planning.layers import LAYERS, PODMAN_BRIDGE, present_layers
+from netatlas.planning.podman_ipam import PODMAN_DEFAULT_POOLS, predict_podman_subnets
 
-__all__ = ["Plan", "free_blocks", "make_plan", "parse_reserve_file", "used_prefixes"]
+__all__ = ["LAN_RANGES", "Plan", "free_blocks", "make_plan", "parse_reserve_file", "used_prefixes"]
 
 PREFERENCE = (
     ipaddress.ip_network("10.0.0.0/8"),
@@ -41,20 +45,45 @@ PREFERENCE = (
 )
 """Where free blocks are sought, in order (RFC 1918)."""
 
+LAN_RANGES = (
+    ipaddress.ip_network("10.0.0.0/23"),
+    ipaddress.ip_network("192.168.0.0/16"),
+)
+"""Common home and office LAN ranges, never proposed unless nothing else fits.
+
+Home routers number their LAN inside 192.168.0.0/16 (192.168.0.0/24, 192.168.1.0/24,
+192.168.178.0/24 …) and some inside 10.0.0.0/24 or 10.0.1.0/24 (observed: routers'
+factory defaults, not one source). A container network there hides the LAN's hosts
+from the containers, and from the machine when the LAN is its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class Plan(_Model):
-    """A proposal: the blocks chosen, the config per layer, and Docker's next subnets."""
+    """A proposal: the blocks chosen, the config per layer, and the engines' next subnets."""
 
     kept_clear: tuple[str, ...]
+    """Every range kept clear, once each, in address order."""
     blocks: dict[str, str]
     configs: dict[str, str]
-    """Exact text to paste, per layer (valid JSON/YAML/commands, no commentary)."""
+    """Exact text to paste, per layer (valid JSON/YAML/TOML/commands, no commentary)."""
     how: dict[str, str]
     """Where each config goes and what to do after, per layer."""
     docker_next_now: tuple[str, ...] = ()
     docker_next_after: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    layers: tuple[str, ...] = ()
+    """The layers planned: those present on the machine, or all with ``all_layers``."""
+    layers_absent: tuple[str, ...] = ()
+    """Layers not seen on the machine and so not planned."""
+    warnings: tuple[str, ...] = ()
+    """What the user must see first: a predicted subnet inside a reserved range."""
+    docker_algorithm: str | None = None
+    """The Docker allocator modelled: ``linear``, ``round-robin`` or ``first-fit``."""
+    docker_engine_version: str | None = None
+    docker_rests_on: tuple[str, ...] = ()
+    """What the prediction of Docker's next subnets rests on, sentence by sentence."""
+    podman_next_now: tuple[str, ...] = ()
+    podman_next_after: tuple[str, ...] = ()
 
 
 def used_prefixes(atlas: Atlas) -> list[IPNetwork]:
@@ -160,46 +189,112 @@ def parse_reserve_file(text: str, *, source: str = "-") -> list[IPNetwork]:
     return out
 
 
-def _docker_state(atlas: Atlas) -> tuple[list[str], list[str]]:
-    """Subnets Docker has allocated, and what the daemon itself would avoid."""
-    allocated = [str(n.cidr) for n in atlas.networks if n.owner == "docker-engine" and n.cidr.version == 4]
-    engine_nodes = [
-        n for n in atlas.nodes if any(i.name == "docker0" or i.name.startswith("br-") for i in n.interfaces)
+_HOW = {
+    "daemon.json": "Linux: /etc/docker/daemon.json, then `sudo systemctl restart docker`. "
+    "Docker Desktop: Settings > Docker Engine, Apply & restart. "
+    "Existing networks keep their subnets: recreate them (`docker compose down && docker compose up -d`).",
+    "compose": "In compose.yaml, for a project that must have a fixed subnet.",
+    "docker-desktop": "Settings > Resources > Network > Docker subnet; or this key in "
+    "settings-store.json (admin-settings.json: linuxVM.vpnkitCIDR). Restart Docker Desktop.",
+    "wsl": "Elevated PowerShell. WSL 2's NAT subnet is picked by HNS; WSL reuses the one saved in these "
+    "undocumented registry values, and HNS may still pick another if it conflicts.",
+    ".wslconfig": "%UserProfile%\\.wslconfig, then `wsl --shutdown`: mirrored mode (Windows 11 22H2+) "
+    "removes the NAT subnet altogether.",
+    "kind": "kind create cluster --config kind.yaml; the node network 'kind' comes from Docker's "
+    "default-address-pools (daemon.json).",
+    "minikube": "Run instead of a plain `minikube start` (delete the old profile first).",
+    "containers.conf": "Rootful: /etc/containers/containers.conf; rootless: ~/.config/containers/containers.conf "
+    "(the [network] table). New networks only: existing ones keep their subnets "
+    "(`podman network rm` and create them again to move them).",
+}
+
+
+def _podman_used(atlas: Atlas) -> list[IPNetwork]:
+    """What podman sees as used: its networks' subnets and the host's interface addresses."""
+    used: list[IPNetwork] = [
+        n.cidr
+        for n in atlas.networks
+        if n.engine.get("engine") == "podman" or PODMAN_BRIDGE.match(str(n.engine.get("bridge") or ""))
     ]
-    nameservers = [s for node in engine_nodes for s in node.dns.servers]
-    routes = [r for node in engine_nodes for r in node.routes]
-    reserved = [str(p) for p in docker_reserved_prefixes(nameservers, routes)]
-    return allocated, reserved
+    for node in atlas.nodes:
+        if node.kind != "host":
+            continue
+        for iface in node.interfaces:
+            for a in iface.addresses:
+                if a.network is not None:
+                    used.append(a.network)
+    return used
 
 
-def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
-    """Choose free blocks for every layer and write their config.
+def _podman_pools(atlas: Atlas) -> list[tuple[str, int]]:
+    raw = atlas.settings.get("default_subnet_pools")
+    pools: list[tuple[str, int]] = []
+    if isinstance(raw, list):
+        for p in raw:
+            if isinstance(p, dict) and isinstance(p.get("base"), str):
+                try:
+                    pools.append((str(p["base"]), int(str(p.get("size")))))
+                except ValueError:
+                    continue
+    return pools or [(str(p.base), p.size) for p in PODMAN_DEFAULT_POOLS]
+
+
+def _inside(predicted: Iterable[str], reserve: Sequence[IPNetwork]) -> list[tuple[str, IPNetwork]]:
+    out = []
+    for cidr in predicted:
+        net = ipaddress.ip_network(cidr)
+        for r in reserve:
+            if r.version == net.version and net.overlaps(r):
+                out.append((cidr, r))
+                break
+    return out
+
+
+def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = (), *, all_layers: bool = False) -> Plan:
+    """Choose free blocks for every layer present (or all) and write their config.
 
     Raises:
         AllocationError: the private ranges have no room left.
     """
+    present = present_layers(atlas)
+    layers = list(LAYERS) if all_layers else present
     in_use = list(used_prefixes(atlas))
-    keep = [*in_use, *[r for r in reserve if r.version == 4]]
-    allocated, reserved = _docker_state(atlas)
-    pools_now = atlas.settings.get("default_address_pools")
-    now_pools: list[tuple[str, int]] = (
-        [(str(p["base"]), int(str(p["size"]))) for p in pools_now if isinstance(p, dict)]
-        if isinstance(pools_now, list) and pools_now
-        else [(str(p.base), p.size) for p in DOCKER_DEFAULT_POOLS]
-    )
+    keep: dict[IPNetwork, None] = dict.fromkeys([*in_use, *[r for r in reserve if r.version == 4]])
     notes: list[str] = []
+    warnings: list[str] = []
     ignored = [str(r) for r in reserve if r.version == 6]
     if ignored:
         notes.append(
             f"IPv6 ranges are not planned (the proposals are IPv4 pools), so {', '.join(ignored)} changes nothing"
         )
-    try:
-        next_now = predict_docker_subnets(now_pools, allocated, reserved, count=3)
-    except AllocationError as exc:
-        next_now = []
-        notes.append(f"Docker today: {exc}")
-    # until the daemon.json change is applied, Docker's next subnets are spoken for too
-    keep += [ipaddress.ip_network(n) for n in next_now]
+    docker = "docker" in present or all_layers
+    now = None
+    if docker:
+        try:
+            now = docker_forecast(atlas, 3)
+        except AllocationError as exc:
+            notes.append(f"Docker today: {exc}")
+    if now is not None:
+        for cidr, r in _inside(now, reserve):
+            warnings.append(
+                f"Docker's next network would take {cidr}, inside the reserved {r}: apply the daemon.json "
+                "below before the next `docker network create` or `docker compose up`"
+            )
+    podman = "podman" in layers
+    podman_used = _podman_used(atlas)
+    podman_now: list[str] = []
+    if podman:
+        try:
+            podman_now = predict_podman_subnets(_podman_pools(atlas), podman_used, count=3)
+        except AllocationError as exc:
+            notes.append(f"podman today: {exc}")
+        for cidr, r in _inside(podman_now, reserve):
+            warnings.append(
+                f"podman's next network would take {cidr}, inside the reserved {r}: apply the containers.conf "
+                "below before the next `podman network create`"
+            )
+    # until the changes are applied, the engines' next subnets are spoken for too
+    keep.update(dict.fromkeys(ipaddress.ip_network(n) for n in [*(now or []), *podman_now]))
     for r in reserve:
         inside = sorted({str(u) for u in in_use if u.version == r.version and u.overlaps(r)})
         if inside:
@@ -210,99 +305,113 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = ()) -> Plan:
     chosen: list[IPNetwork] = []
 
     def take(prefixlen: int, what: str, smallest: int | None = None) -> IPNetwork:
-        """A free block of ``prefixlen``, or the largest smaller one down to ``smallest``."""
+        """A free block of ``prefixlen``, or the largest smaller one down to ``smallest``;
+        outside the LAN ranges first, inside them only when nothing else fits."""
         last = smallest or prefixlen
-        for size in range(prefixlen, last + 1):
-            try:
-                block = free_blocks(size, keep + chosen, 1)[0]
-            except AllocationError:
-                if size == last:
-                    raise
-                continue
-            if size != prefixlen:
-                notes.append(f"{what}: no free /{prefixlen} is left, so a /{size} is proposed")
-            chosen.append(block)
-            return block
-        raise AssertionError("unreachable")  # the loop returns or raises
+        for lan_ok in (False, True):
+            avoid = [*keep, *chosen, *([] if lan_ok else LAN_RANGES)]
+            for size in range(prefixlen, last + 1):
+                try:
+                    block = free_blocks(size, avoid, 1)[0]
+                except AllocationError:
+                    continue
+                if size != prefixlen:
+                    notes.append(f"{what}: no free /{prefixlen} is left, so a /{size} is proposed")
+                if lan_ok and any(block.overlaps(lan) for lan in LAN_RANGES):
+                    lan = next(str(x) for x in LAN_RANGES if block.overlaps(x))
+                    notes.append(
+                        f"{what}: nothing else fits, so {block} is proposed inside {lan}, where home and "
+                        "office LANs often are; check that no LAN you join uses it"
+                    )
+                chosen.append(block)
+                return block
+        raise AllocationError(
+            f"no free /{last} or larger left in {', '.join(map(str, PREFERENCE))} for {what} after reservations"
+        )
 
-    pool = take(16, "Docker's address pool", 20)
-    bip = take(24, "docker0")
-    compose = take(24, "the compose network")
-    desktop = take(24, "Docker Desktop")
-    wsl = take(20, "WSL's NAT network", 22)
-    kind_pods = take(16, "kind's pod subnet", 20)
-    kind_svc = take(16, "kind's service subnet", 22)
-    mk_node = take(24, "minikube's node network")
-    mk_pods = take(16, "minikube's pod CIDR", 20)
-    mk_svc = take(16, "minikube's service CIDR", 22)
-    blocks = {
-        "docker_default_address_pool": f"{pool} size 24",
-        "docker_bip": f"{bip.network_address + 1}/{bip.prefixlen}",
-        "compose_subnet": str(compose),
-        "docker_desktop_subnet": str(desktop),
-        "wsl_nat": str(wsl),
-        "kind_pod_subnet": str(kind_pods),
-        "kind_service_subnet": str(kind_svc),
-        "minikube_subnet": str(mk_node),
-        "minikube_pod_cidr": str(mk_pods),
-        "minikube_service_cidr": str(mk_svc),
-    }
-    wsl_gw = wsl.network_address + 1
-    configs = {
-        "daemon.json": (
+    blocks: dict[str, str] = {}
+    configs: dict[str, str] = {}
+    next_after: list[str] = []
+    podman_after: list[str] = []
+    if "docker" in layers:
+        pool = take(16, "Docker's address pool", 20)
+        bip = take(24, "docker0")
+        compose = take(24, "the compose network")
+        blocks["docker_default_address_pool"] = f"{pool} size 24"
+        blocks["docker_bip"] = f"{bip.network_address + 1}/{bip.prefixlen}"
+        blocks["compose_subnet"] = str(compose)
+        configs["daemon.json"] = (
             "{\n"
             f'  "bip": "{blocks["docker_bip"]}",\n'
             f'  "default-address-pools": [{{"base": "{pool}", "size": 24}}]\n'
             "}\n"
-        ),
-        "compose": (
+        )
+        configs["compose"] = (
             "networks:\n  default:\n    ipam:\n      config:\n"
             f"        - subnet: {compose}\n          gateway: {compose.network_address + 1}\n"
-        ),
-        "docker-desktop": f'"VpnkitCIDR": "{desktop}"\n',
-        "wsl": (
+        )
+        try:
+            next_after = list(docker_forecast(atlas, 3, pools=[(str(pool), 24)]))
+        except AllocationError as exc:  # pragma: no cover - a fresh /16 always has room
+            notes.append(f"Docker after the change: {exc}")
+    if "docker-desktop" in layers:
+        desktop = take(24, "Docker Desktop")
+        blocks["docker_desktop_subnet"] = str(desktop)
+        configs["docker-desktop"] = f'"VpnkitCIDR": "{desktop}"\n'
+    if "wsl" in layers:
+        wsl = take(20, "WSL's NAT network", 22)
+        blocks["wsl_nat"] = str(wsl)
+        configs["wsl"] = (
             "wsl --shutdown\n"
             "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Lxss /v NatNetwork /t REG_SZ "
             f"/d {wsl} /f\n"
             "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Lxss /v NatGatewayIpAddress "
-            f"/t REG_SZ /d {wsl_gw} /f\n"
-        ),
-        ".wslconfig": "[wsl2]\nnetworkingMode=mirrored\n",
-        "kind": (
+            f"/t REG_SZ /d {wsl.network_address + 1} /f\n"
+        )
+        configs[".wslconfig"] = "[wsl2]\nnetworkingMode=mirrored\n"
+    if "kind" in layers:
+        kind_pods = take(16, "kind's pod subnet", 20)
+        kind_svc = take(16, "kind's service subnet", 22)
+        blocks["kind_pod_subnet"] = str(kind_pods)
+        blocks["kind_service_subnet"] = str(kind_svc)
+        configs["kind"] = (
             "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n"
             f'  podSubnet: "{kind_pods}"\n  serviceSubnet: "{kind_svc}"\n'
-        ),
-        "minikube": (
+        )
+    if "minikube" in layers:
+        mk_node = take(24, "minikube's node network")
+        mk_pods = take(16, "minikube's pod CIDR", 20)
+        mk_svc = take(16, "minikube's service CIDR", 22)
+        blocks["minikube_subnet"] = str(mk_node)
+        blocks["minikube_pod_cidr"] = str(mk_pods)
+        blocks["minikube_service_cidr"] = str(mk_svc)
+        configs["minikube"] = (
             f"minikube start --subnet={mk_node} --service-cluster-ip-range={mk_svc} "
             f"--extra-config=kubeadm.pod-network-cidr={mk_pods}"
-        ),
-    }
-    how = {
-        "daemon.json": "Linux: /etc/docker/daemon.json, then `sudo systemctl restart docker`. "
-        "Docker Desktop: Settings > Docker Engine, Apply & restart. "
-        "Existing networks keep their subnets: recreate them (`docker compose down && docker compose up -d`).",
-        "compose": "In compose.yaml, for a project that must have a fixed subnet.",
-        "docker-desktop": "Settings > Resources > Network > Docker subnet; or this key in "
-        "settings-store.json (admin-settings.json: linuxVM.vpnkitCIDR). Restart Docker Desktop.",
-        "wsl": "Elevated PowerShell. WSL 2's NAT subnet is picked by HNS; WSL reuses the one saved in these "
-        "undocumented registry values, and HNS may still pick another if it conflicts.",
-        ".wslconfig": "%UserProfile%\\.wslconfig, then `wsl --shutdown`: mirrored mode (Windows 11 22H2+) "
-        "removes the NAT subnet altogether.",
-        "kind": "kind create cluster --config kind.yaml; the node network 'kind' comes from Docker's "
-        "default-address-pools (daemon.json).",
-        "minikube": "Run instead of a plain `minikube start` (delete the old profile first).",
-    }
-    try:
-        next_after = predict_docker_subnets([(str(pool), 24)], (), reserved, count=3)
-    except AllocationError as exc:  # pragma: no cover - a fresh /16 always has room
-        next_after = []
-        notes.append(f"Docker after the change: {exc}")
+        )
+    if "podman" in layers:
+        pod_pool = take(16, "podman's subnet pool", 20)
+        blocks["podman_default_subnet_pool"] = f"{pod_pool} size 24"
+        configs["containers.conf"] = f'[network]\ndefault_subnet_pools = [{{base = "{pod_pool}", size = 24}}]\n'
+        try:
+            podman_after = predict_podman_subnets([(str(pod_pool), 24)], podman_used, count=3)
+        except AllocationError as exc:  # pragma: no cover - a fresh /16 always has room
+            notes.append(f"podman after the change: {exc}")
+    absent = [layer for layer in LAYERS if layer not in layers]
     return Plan(
-        kept_clear=tuple(str(p) for p in keep),
+        kept_clear=tuple(str(p) for p in sorted(keep, key=lambda p: (int(p.network_address), p.prefixlen))),
         blocks=blocks,
         configs=configs,
-        how=how,
-        docker_next_now=tuple(next_now),
+        how={k: _HOW[k] for k in configs},
+        docker_next_now=tuple(now or ()),
         docker_next_after=tuple(next_after),
         notes=tuple(notes),
+        layers=tuple(layers),
+        layers_absent=tuple(absent),
+        warnings=tuple(warnings),
+        docker_algorithm=now.algorithm if now is not None else None,
+        docker_engine_version=now.engine_version if now is not None else None,
+        docker_rests_on=now.rests_on if now is not None else (),
+        podman_next_now=tuple(podman_now),
+        podman_next_after=tuple(podman_after),
     )

@@ -5,7 +5,13 @@ order given and returns the first ``/size`` subnet that intersects no used netwo
 (containers/common ``libnetwork/internal/util/util.go`` ``GetFreeIPv4NetworkSubnet``
 @f437c58; ``shared/facts/pool-facts.md`` §5). Used networks are the subnets of every
 existing podman network, including the default ``podman`` network (10.88.0.0/16), and
-the network of **every address on a host interface**; routes are not looked at.
+the network of **every address on a host interface** (``getLiveNetworkSubnets``:
+Go's ``net.InterfaceAddrs``); routes are not looked at, neither a route through a
+gateway nor an on-link route without an address of the host's on it. Checked against
+Debian's podman 4.3 (containers/common v0.50.1, CNI backend): with ``10.89.1.1/24`` on a
+host bridge and a route to ``10.89.2.0/24`` through a gateway, three ``podman network
+create`` gave 10.89.0.0/24, 10.89.2.0/24, 10.89.3.0/24
+(``tests/engine/test_podman_allocator.py``).
 Unlike Docker the pools are neither sorted nor deduplicated. IPv6 subnets are random
 ULAs, so only IPv4 is predicted.
 
@@ -27,6 +33,7 @@ from netatlas.planning.docker_ipam import AddressPool, PoolSpec, PrefixSpec, _po
 __all__ = [
     "PODMAN_DEFAULT_NETWORK",
     "PODMAN_DEFAULT_POOLS",
+    "containers_conf_pools",
     "predict_podman_subnets",
 ]
 
@@ -140,3 +147,54 @@ def predict_podman_subnets(
         else:
             raise NoMoreSubnetsError(NO_FREE_SUBNET)
     return results
+
+
+def containers_conf_pools(text: str, *, source: str = "containers.conf") -> list[AddressPool] | None:
+    """``default_subnet_pools`` of a containers.conf (TOML ``[network]`` table), or ``None`` when unset.
+
+    Podman reads the system file, then ``CONTAINERS_CONF`` or the user's file over it;
+    a later file's list replaces an earlier one's, so pass the one that wins.
+
+    Raises:
+        ParseError: the text is not TOML, or an entry is not ``{base = "CIDR", size = N}``.
+
+    Example:
+        >>> [(str(p.base), p.size) for p in containers_conf_pools(
+        ...     '[network]\\ndefault_subnet_pools = [{base = "10.213.0.0/16", size = 24}]\\n')]
+        [('10.213.0.0/16', 24)]
+    """
+    import importlib
+    import sys
+
+    from netatlas.errors import ParseError
+
+    # the standard library's TOML reader from 3.11 on; tomli, the same code, before
+    toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    try:
+        doc: dict[str, object] = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
+        line = int(getattr(exc, "lineno", 0) or 1)
+        raise ParseError(f"not TOML: {exc}", line=line, source=source) from None
+    network = doc.get("network")
+    if not isinstance(network, dict) or "default_subnet_pools" not in network:
+        return None
+    raw = network["default_subnet_pools"]
+    if not isinstance(raw, list):
+        raise ParseError("default_subnet_pools is not a list", line=_line_of(text), source=source)
+    out: list[AddressPool] = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("base"), str) or "size" not in entry:
+            raise ParseError(f"not a {{base, size}} pool: {entry!r}", line=_line_of(text), source=source)
+        try:
+            out.append(_pool((entry["base"], entry["size"])))
+        except InvalidPoolError as exc:
+            raise ParseError(str(exc), line=_line_of(text), source=source) from None
+    return out
+
+
+def _line_of(text: str) -> int:
+    """The line of ``default_subnet_pools`` (where a bad entry is reported)."""
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("default_subnet_pools"):
+            return no
+    return 1
