@@ -523,3 +523,27 @@ def test_rancher_desktop_data_is_never_entered() -> None:
     b = _scan(rr)
     assert {v.id for v in b.vantages} == {"host", "wsl:rancher-desktop"}
     assert not [c for c in rr.calls if "rancher-desktop-data" in c]
+
+
+# --------------------------------------------------------------------------- PowerShell scripts
+
+
+def test_powershell_selects_only_what_the_parsers_read_compressed_and_without_script_blocks() -> None:
+    """PowerShell#24554: whole CIM objects drag CimClass/CimInstanceProperties into ConvertTo-Json."""
+    for kind, script in windows.PS_SCRIPTS.items():
+        assert "| Select-Object " in script and script.endswith("| ConvertTo-Json -Depth 3 -Compress"), kind
+        assert "{" not in script and "$" not in script and "Cim" not in script, kind
+        data = _by_id(_scan(replay()))[f"host/{kind}"].data
+        assert b"CimClass" not in data and data.count(b"\r\n") == 1, kind  # one compressed line
+
+
+def test_get_netadapter_includes_hidden_adapters_such_as_wsl_s() -> None:
+    """microsoft/WSL#11242: on Windows 11 22H2+ Get-NetAdapter hides vEthernet (WSL) without -IncludeHidden."""
+    assert windows.PS_SCRIPTS["ps-netadapter"].count("Get-NetAdapter -IncludeHidden |") == 1
+    b = _scan(replay())
+    names = [i.name for i in parse("ps-netadapter", _by_id(b)["host/ps-netadapter"].data).interfaces]
+    assert "vEthernet (WSL)" in names and "Local Area Connection* 1" in names
+    host = build_atlas(b).node("node:host")
+    assert host is not None
+    wsl_if = next(i for i in host.interfaces if i.name == "vEthernet (WSL)")
+    assert (wsl_if.mtu, wsl_if.up) == (1500, True)  # only Get-NetAdapter says these

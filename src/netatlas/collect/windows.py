@@ -122,15 +122,39 @@ def powershell() -> tuple[str, ...]:
 
 
 _UTF8 = "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "
-PS_SCRIPTS: Mapping[str, str] = {
-    "ps-netipaddress": _UTF8 + "Get-NetIPAddress | ConvertTo-Json -Depth 3",
-    "ps-netroute": _UTF8 + "Get-NetRoute | ConvertTo-Json -Depth 3",
-    "ps-dnsclientserver": _UTF8 + "Get-DnsClientServerAddress | ConvertTo-Json -Depth 3",
-    "ps-netadapter": _UTF8 + "Get-NetAdapter | ConvertTo-Json -Depth 3",
-    "ps-nettcpconnection": _UTF8
-    + "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,State,OwningProcess"
-    + " | ConvertTo-Json -Depth 3",
+
+
+def _selected(command: str, properties: str) -> str:
+    """``COMMAND | Select-Object PROPS | ConvertTo-Json -Depth 3 -Compress``.
+
+    Only the properties the parser reads: a whole CIM object drags ``CimClass`` and
+    ``CimInstanceProperties`` into ``ConvertTo-Json``, which expands them to its depth
+    limit (PowerShell/PowerShell#24554), slow and megabytes long. ``-Compress`` writes
+    one line. Plain property names only: no script block (``{}``), no calculated
+    property, so the script runs the same under ConstrainedLanguage mode.
+    """
+    return f"{command} | Select-Object {properties} | ConvertTo-Json -Depth 3 -Compress"
+
+
+_SELECTED = {
+    "ps-netipaddress": _selected(
+        "Get-NetIPAddress", "IPAddress,InterfaceAlias,InterfaceIndex,AddressFamily,PrefixLength,AddressState,Store"
+    ),
+    "ps-netroute": _selected(
+        "Get-NetRoute", "DestinationPrefix,NextHop,InterfaceAlias,InterfaceIndex,AddressFamily,RouteMetric,Store"
+    ),
+    "ps-dnsclientserver": _selected(
+        "Get-DnsClientServerAddress", "InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
+    ),
+    # -IncludeHidden: Windows 11 22H2+ hides WSL's vEthernet adapter (microsoft/WSL#11242)
+    "ps-netadapter": _selected(
+        "Get-NetAdapter -IncludeHidden", "Name,InterfaceDescription,ifIndex,Status,MacAddress,MtuSize,MediaType"
+    ),
+    "ps-nettcpconnection": _selected(
+        "Get-NetTCPConnection -State Listen", "LocalAddress,LocalPort,State,OwningProcess"
+    ),
 }
+PS_SCRIPTS: Mapping[str, str] = {kind: _UTF8 + script for kind, script in _SELECTED.items()}
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 
 
