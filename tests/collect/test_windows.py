@@ -64,6 +64,7 @@ def replay(
 def z820_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in INDEX["env"].items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setattr(windows, "oem_codepage", lambda: "cp437")  # GetOEMCP of en-US
 
 
 def _scan(rr: ReplayRunner) -> Bundle:
@@ -547,3 +548,56 @@ def test_get_netadapter_includes_hidden_adapters_such_as_wsl_s() -> None:
     assert host is not None
     wsl_if = next(i for i in host.interfaces if i.name == "vEthernet (WSL)")
     assert (wsl_if.mtu, wsl_if.up) == (1500, True)  # only Get-NetAdapter says these
+
+
+# --------------------------------------------------------------------------- the user's console, OEM output
+
+OEM = Path(__file__).resolve().parents[1] / "fixtures" / "collect" / "windows-oem"
+
+
+def test_scripts_leave_the_user_s_console_alone() -> None:
+    """[Console]::OutputEncoding fails under ConstrainedLanguage and changes the user's console."""
+    for script in windows.PS_SCRIPTS.values():
+        assert "Console" not in script and "OutputEncoding" not in script
+
+
+def test_oem_output_is_decoded_with_the_code_page_the_collector_recorded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PowerShell 5.1 in a console of its own writes the OEM code page (850 on a Spanish Windows)."""
+    from netatlas.bundle import read_bundle, write_bundle
+    from netatlas.redact import redact_bundle
+
+    monkeypatch.setattr(windows, "oem_codepage", lambda: "cp850")
+    argv = (*windows.powershell(), windows.PS_SCRIPTS["ps-netadapter"])
+    data = (OEM / "ps-netadapter-es-cp850.out").read_bytes()
+    b = _scan(replay(commands={argv: data}))
+    ev = _by_id(b)["host/ps-netadapter"]
+    assert ev.data == data and ev.encoding == "cp850"
+    assert _by_id(b)["host/ipconfig"].encoding == "cp850"
+    assert _by_id(b)["host/wsl-list"].encoding == "utf-16-le"
+    assert _by_id(b)["wsl:Ubuntu/hosts"].encoding is None  # Linux inside: UTF-8 as the parsers read it
+
+    def wired(bundle: Bundle) -> tuple[int | None, bool | None]:
+        atlas = build_atlas(bundle)
+        assert not [p for p in atlas.problems if p.code == "parse-error"], atlas.problems
+        host = atlas.node("node:host")
+        assert host is not None
+        iface = next(i for i in host.interfaces if i.name == "Conexión de área local")
+        return iface.mtu, iface.up
+
+    assert wired(b) == (1500, True)
+    # the bundle keeps the encoding; a manifest without it (older netatlas) still reads
+    back = read_bundle(write_bundle(b, tmp_path / "b"))
+    assert _by_id(back)["host/ps-netadapter"].encoding == "cp850"
+    assert wired(back) == (1500, True)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["evidence"]:
+        entry.pop("encoding", None)
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert _by_id(read_bundle(tmp_path / "b"))["host/ps-netadapter"].encoding is None
+    # redaction rewrites it in its own code page and keeps saying which
+    red = redact_bundle(b, b"k" * 32)
+    rev = _by_id(red)[next(e.id for e in red.evidence if e.kind == "ps-netadapter")]
+    assert rev.encoding == "cp850" and rev.failure is None
+    assert "Conexión de área local" in rev.data.decode("cp850")

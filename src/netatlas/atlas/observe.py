@@ -164,7 +164,7 @@ def observe(
             problems.append(Problem(ev.id, ev.vantage, "unknown-vantage", "no such vantage"))
             continue
         try:
-            facts = parse(ev.kind, ev.data, source=ev.id)
+            facts = parse(ev.kind, ev.content(), source=ev.id)  # in its recorded encoding
         except NetatlasError as exc:
             problems.append(Problem(ev.id, ev.vantage, "parse-error", str(exc)))
             continue

@@ -99,8 +99,8 @@ class Result:
     started: datetime | None = None
     failure: Failure | None = None
 
-    def evidence(self, evidence_id: str, vantage: str, kind: str) -> Evidence:
-        """This result as evidence of ``kind`` from ``vantage``."""
+    def evidence(self, evidence_id: str, vantage: str, kind: str, encoding: str | None = None) -> Evidence:
+        """This result as evidence of ``kind`` from ``vantage``, written in ``encoding`` when known."""
         return Evidence(
             id=evidence_id,
             vantage=vantage,
@@ -112,6 +112,7 @@ class Result:
             duration_s=self.duration_s,
             taken_at=self.started,
             failure=self.failure,
+            encoding=encoding,
         )
 
 

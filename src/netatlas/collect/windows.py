@@ -29,9 +29,16 @@ How commands are built (and why):
   which has no ``wsl.exe``; it reaches the real one through ``Sysnative``.
 
 * PowerShell gets a fixed script from :data:`PS_SCRIPTS` after ``-Command``; no data
-  is ever put into a script. Each script first sets the console output encoding to
-  UTF-8: Windows PowerShell 5.1 otherwise writes its piped stdout in the OEM code
-  page, which garbles non-ASCII adapter names (``Conexión de área local``).
+  is ever put into a script. The scripts leave the console alone: setting
+  ``[Console]::OutputEncoding`` fails under ConstrainedLanguage mode (AppLocker/WDAC
+  on managed machines) and would change the code page of the console netatlas was
+  started from. Every child gets a console of its own instead (the runner's
+  ``CREATE_NO_WINDOW``), whose code page is the system's OEM code page
+  (``GetOEMCP``). ``ipconfig``, ``route``, ``netsh`` and Windows PowerShell 5.1 write
+  their redirected output in it, so their evidence records that encoding
+  (:func:`oem_codepage`, ``Evidence.encoding``) and the parsers read
+  ``Conexión de área local`` as written. ``wsl.exe``'s own messages record
+  ``utf-16-le`` (or ``utf-8`` under an inherited ``WSL_UTF8=1``).
 * Inside a distro, commands run as ``wsl.exe -d NAME --exec CMD ARG…``: the distro
   name is one argv element of its own, and ``--exec`` runs the command without the
   distro's shell, so no argument (a name to resolve) is ever parsed by a shell on
@@ -66,12 +73,14 @@ __all__ = [
     "PS_SCRIPTS",
     "distro_sources",
     "host_sources",
+    "oem_codepage",
     "plan",
     "powershell",
     "running_distros",
     "system_root",
     "tool",
     "wsl",
+    "wsl_encoding",
     "wsl_output",
 ]
 
@@ -121,9 +130,6 @@ def powershell() -> tuple[str, ...]:
     return (tool("WindowsPowerShell\\v1.0\\powershell.exe"), "-NoProfile", "-NonInteractive", "-Command")
 
 
-_UTF8 = "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "
-
-
 def _selected(command: str, properties: str) -> str:
     """``COMMAND | Select-Object PROPS | ConvertTo-Json -Depth 3 -Compress``.
 
@@ -154,13 +160,32 @@ _SELECTED = {
         "Get-NetTCPConnection -State Listen", "LocalAddress,LocalPort,State,OwningProcess"
     ),
 }
-PS_SCRIPTS: Mapping[str, str] = {kind: _UTF8 + script for kind, script in _SELECTED.items()}
+PS_SCRIPTS: Mapping[str, str] = dict(_SELECTED)
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 
 
 def wsl() -> str:
     """``wsl.exe`` by absolute path."""
     return tool("wsl.exe")
+
+
+def oem_codepage() -> str | None:
+    """The system's OEM code page as a codec name (``cp850``), or None off Windows.
+
+    A child started with ``CREATE_NO_WINDOW`` gets a new console in this code page,
+    whatever ``chcp`` the user's own console is set to; Python's ``oem`` codec is the
+    same page, but its name would not decode a bundle on another OS.
+    """
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+
+
+def wsl_encoding() -> str:
+    """How ``wsl.exe`` writes its own messages: UTF-8 when ``WSL_UTF8=1`` is inherited, else UTF-16LE."""
+    return "utf-8" if _env("WSL_UTF8") == "1" else "utf-16-le"
 
 
 DOCKER_DESKTOP_DISTRO = "docker-desktop"
@@ -284,28 +309,32 @@ def host_sources(wsl_list: Result) -> list[Source]:
     """
     gone = wsl_list.failure is not None and wsl_list.failure.code == "not-installed"
     absent = replace(wsl_list, stdout=b"", stderr=b"") if gone else None
+    oem, wenc = oem_codepage(), wsl_encoding()
     return [
-        Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"])),
-        Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"])),
-        *(Source(f"host/{kind}", kind, _powershell(kind)) for kind in PS_SCRIPTS),
+        Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"]), encoding=oem),
+        Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"]), encoding=oem),
+        *(Source(f"host/{kind}", kind, _powershell(kind), encoding=oem) for kind in PS_SCRIPTS),
         Source("host/hosts", "hosts", lambda r: r.read(hosts_path()), local=True),
         Source(
             "host/netsh-portproxy",
             "netsh-portproxy",
             lambda r: r.run([tool("netsh.exe"), "interface", "portproxy", "show", "all"]),
+            encoding=oem,
         ),
-        Source("host/wsl-list", "wsl-list", lambda r: wsl_list, fetched=wsl_list),
+        Source("host/wsl-list", "wsl-list", lambda r: wsl_list, fetched=wsl_list, encoding=wenc),
         Source(
             "host/wsl-version",
             "wsl-version",
             lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--version"])),
             optional=True,
+            encoding=wenc,
         ),
         Source(
             "host/wsl-status",
             "wsl-status",
             lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--status"])),
             optional=True,
+            encoding=wenc,
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
@@ -408,7 +437,7 @@ def _host_name(runner: Runner) -> str:
     if name:
         return name
     res = runner.run([tool("hostname.exe")], timeout=5)
-    text = res.stdout.decode("utf-8", "replace").strip() if res.failure is None else ""
+    text = res.stdout.decode(oem_codepage() or "utf-8", "replace").strip() if res.failure is None else ""
     return text.splitlines()[0].strip() if text else "windows"
 
 
