@@ -601,3 +601,29 @@ def test_oem_output_is_decoded_with_the_code_page_the_collector_recorded(
     rev = _by_id(red)[next(e.id for e in red.evidence if e.kind == "ps-netadapter")]
     assert rev.encoding == "cp850" and rev.failure is None
     assert "Conexión de área local" in rev.data.decode("cp850")
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+class _Timeouts(ReplayRunner):
+    """The Z820 replay, recording the timeout each command was given."""
+
+    def __init__(self, inner: ReplayRunner) -> None:
+        super().__init__(inner.commands, inner.files, inner.dns)
+        self.timeouts: dict[tuple[str, ...], float] = {}
+
+    def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        self.timeouts[tuple(argv)] = timeout
+        return super().run(argv, timeout=timeout)
+
+
+@pytest.mark.parametrize("cap", [10.0, 3.0, 60.0])
+def test_powershell_s_own_need_raises_the_scan_s_cap(cap: float) -> None:
+    rr = _Timeouts(replay())
+    scan(rr, system="Windows", timeout=cap)
+    ps = {t for a, t in rr.timeouts.items() if a[0] == PS}
+    assert ps == {windows.PS_NEEDS}  # 30 s, not cut at --timeout
+    assert rr.timeouts[(SYS32 + "ipconfig.exe", "/all")] == cap
+    getent = next(t for a, t in rr.timeouts.items() if "getent" in a)
+    assert getent == min(cap, 5)  # a source's own lower limit still holds

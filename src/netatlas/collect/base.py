@@ -36,6 +36,9 @@ class Source:
             network run on the thread pool meanwhile.
         encoding: the encoding its output is known to be in (a Windows tool writes
             its console's OEM code page), kept on the evidence for the parsers.
+        needs: seconds this source is known to need (a cold Windows PowerShell 5.1
+            takes several); it raises the scan's per-source cap (``--timeout``) for
+            this source instead of being cut at it.
     """
 
     id: str
@@ -45,6 +48,7 @@ class Source:
     fetched: Result | None = None
     local: bool = False
     encoding: str | None = None
+    needs: float | None = None
 
     def get(self, runner: Runner) -> Result:
         """The result, running the source unless discovery already did."""

@@ -291,9 +291,14 @@ def _getent_checked(res: Result) -> Result:
 # --------------------------------------------------------------------------- host
 
 
+PS_NEEDS = 30.0
+"""Seconds a PowerShell source needs: a cold Windows PowerShell 5.1 loading the NetTCPIP
+module takes several, more with five starting at once; this raises the scan's cap."""
+
+
 def _powershell(kind: str) -> Callable[[Runner], Result]:
     script = PS_SCRIPTS[kind]
-    return lambda r: r.run([*powershell(), script], timeout=30)
+    return lambda r: r.run([*powershell(), script], timeout=PS_NEEDS)
 
 
 def _docker_settings(r: Runner) -> Result:
@@ -313,7 +318,7 @@ def host_sources(wsl_list: Result) -> list[Source]:
     return [
         Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"]), encoding=oem),
         Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"]), encoding=oem),
-        *(Source(f"host/{kind}", kind, _powershell(kind), encoding=oem) for kind in PS_SCRIPTS),
+        *(Source(f"host/{kind}", kind, _powershell(kind), encoding=oem, needs=PS_NEEDS) for kind in PS_SCRIPTS),
         Source("host/hosts", "hosts", lambda r: r.read(hosts_path()), local=True),
         Source(
             "host/netsh-portproxy",
