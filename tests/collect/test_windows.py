@@ -358,7 +358,7 @@ def test_no_argv_contains_interpolated_shell_syntax() -> None:
             assert not _SHELLISH.search(arg), (argv, arg)
         if argv[0] == WSL and "-d" in argv:
             i = argv.index("-d")
-            assert argv[i + 1] in names and argv[i + 2] == "--exec"
+            assert argv[i + 1] in names and argv[i + 2 : i + 5] == ("-u", "root", "--exec")
     # the PowerShell scripts are constants: no format fields, no data
     for script in scripts:
         assert "{" not in script and "%" not in script and "$" not in script
@@ -371,9 +371,9 @@ def test_distro_names_are_single_argv_elements(name: str) -> None:
         src.get(rec)
     assert rec.calls
     for argv in rec.calls:
-        assert argv[:4] == (WSL, "-d", name, "--exec")
+        assert argv[:6] == (WSL, "-d", name, "-u", "root", "--exec")
         assert argv.count(name) == 1
-        assert not any(_SHELLISH.search(a) for a in argv[4:] if a != name)
+        assert not any(_SHELLISH.search(a) for a in argv[6:] if a != name)
 
 
 def test_odd_distro_names_from_wsl_list_reach_argv_unchanged() -> None:
@@ -385,7 +385,7 @@ def test_odd_distro_names_from_wsl_list_reach_argv_unchanged() -> None:
     assert entered == {"x;reboot", "it's"}
     for c in rr.calls:
         if c[:2] == (WSL, "-d"):
-            assert c[3] == "--exec"
+            assert c[3:6] == ("-u", "root", "--exec")
 
 
 def test_collector_never_uses_a_shell_or_subprocess() -> None:
@@ -411,7 +411,7 @@ def test_every_windows_tool_runs_by_absolute_path_under_system32() -> None:
     }
     ev = _by_id(_scan(replay()))
     assert ev["host/route-print"].argv == (SYS32 + "route.exe", "print")
-    assert ev["wsl:Ubuntu/hosts"].argv == (WSL, "-d", "Ubuntu", "--exec", "cat", "/etc/hosts")
+    assert ev["wsl:Ubuntu/hosts"].argv == (WSL, "-d", "Ubuntu", "-u", "root", "--exec", "cat", "/etc/hosts")
 
 
 def test_system_root_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -627,3 +627,39 @@ def test_powershell_s_own_need_raises_the_scan_s_cap(cap: float) -> None:
     assert rr.timeouts[(SYS32 + "ipconfig.exe", "/all")] == cap
     getent = next(t for a, t in rr.timeouts.items() if "getent" in a)
     assert getent == min(cap, 5)  # a source's own lower limit still holds
+
+
+# Constructed from microsoft/WSL#12028 (wsl.exe -d Ubuntu -u zlx, WSL 2.2.4): the distro
+# init's line in UTF-8, then wsl.exe's localized message and its error code in UTF-16LE,
+# exit 4294967295; here for a distro without a root entry in /etc/passwd.
+NO_ROOT = b"<3>WSL (11) ERROR: CreateProcessParseCommon:740: getpwnam(root) failed 17\n" + _wsl_utf16(
+    "User not found.\nError code: Wsl/WSL_E_USER_NOT_FOUND\n"
+)
+
+
+def test_distro_sources_run_as_root_so_ss_names_root_s_listeners() -> None:
+    rr = replay()
+    b = _scan(rr)
+    entered = [c for c in rr.calls if c[:2] == (WSL, "-d")]
+    assert entered and all(c[3:6] == ("-u", "root", "--exec") for c in entered)
+    assert _by_id(b)["wsl:Ubuntu/ss-listen"].argv[:6] == (WSL, "-d", "Ubuntu", "-u", "root", "--exec")
+
+
+def test_without_root_a_distro_falls_back_to_its_default_user() -> None:
+    ubuntu = [c for c in INDEX["commands"] if c["argv"][:3] == [WSL, "-d", "Ubuntu"]]
+    as_root = {tuple(c["argv"]): _failed(tuple(c["argv"]), b"", 4294967295) for c in ubuntu}
+    as_root = {a: replace_stderr(r, NO_ROOT) for a, r in as_root.items()}
+    default = {tuple(c["argv"][:3] + c["argv"][5:]): _recorded(c) for c in ubuntu}
+    rr = replay(commands={**as_root, **default})
+    sources = windows.distro_sources("wsl:Ubuntu", "Ubuntu", ["Z820"])
+    results = [s.get(rr) for s in sources if s.kind != "getent-hosts"]  # one after the other
+    assert all(r.failure is None for r in results), results
+    calls = [c for c in rr.calls if c[:3] == (WSL, "-d", "Ubuntu")]
+    assert [c for c in calls if "root" in c] == [calls[0]]  # asked once as root, then never again
+    assert results[0].argv == (WSL, "-d", "Ubuntu", "--exec", "ip", "-j", "address")
+
+
+def replace_stderr(res: Result, err: bytes) -> Result:
+    from dataclasses import replace
+
+    return replace(res, stderr=err, failure=classify_exit(res.argv, res.exit_code or 1, err))

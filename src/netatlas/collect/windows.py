@@ -39,7 +39,7 @@ How commands are built (and why):
   (:func:`oem_codepage`, ``Evidence.encoding``) and the parsers read
   ``Conexión de área local`` as written. ``wsl.exe``'s own messages record
   ``utf-16-le`` (or ``utf-8`` under an inherited ``WSL_UTF8=1``).
-* Inside a distro, commands run as ``wsl.exe -d NAME --exec CMD ARG…``: the distro
+* Inside a distro, commands run as ``wsl.exe -d NAME -u root --exec CMD ARG…``: the distro
   name is one argv element of its own, and ``--exec`` runs the command without the
   distro's shell, so no argument (a name to resolve) is ever parsed by a shell on
   either side. ``wsl.exe -d NAME -- CMD`` would hand the joined command line to the
@@ -60,6 +60,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.linux import SPECIAL_NAMES
@@ -349,35 +350,81 @@ def host_sources(wsl_list: Result) -> list[Source]:
 # --------------------------------------------------------------------------- distros
 
 
+AS_ROOT = ("-u", "root")
+"""Distro sources run as root (``wsl.exe -u root`` needs no Windows elevation), so
+``ss -p`` names the processes of root's listeners too; see :class:`_Gate`."""
+_NO_USER = re.compile(rb"WSL_E_USER_NOT_FOUND|getpwnam\(root\) failed")
+"""wsl.exe's error code when ``-u`` names no user of the distro (not localized; the
+message before it is), and the distro init's own line (microsoft/WSL#12028)."""
+
+
 def _in(name: str, *argv: str) -> list[str]:
-    """``argv`` run inside distro ``name``: the name and every argument stay separate."""
-    return [wsl(), "-d", name, "--exec", *argv]
+    """``argv`` run inside distro ``name`` as root: the name and every argument stay separate."""
+    return [wsl(), "-d", name, *AS_ROOT, "--exec", *argv]
+
+
+def _command(argv: Sequence[str]) -> str:
+    """What ran inside the distro: the part after ``--exec``."""
+    args = list(argv)
+    return " ".join(args[args.index("--exec") + 1 :]) if "--exec" in args else " ".join(args)
+
+
+class _AsDefaultUser:
+    """A runner that drops ``-u root`` from ``wsl.exe`` argv: the distro's default user."""
+
+    def __init__(self, inner: Runner) -> None:
+        self._inner = inner
+
+    def run(self, argv: Sequence[str], *, timeout: float = 10.0) -> Result:
+        args = list(argv)
+        i = args.index("--exec") if "--exec" in args else len(args)
+        if tuple(args[i - 2 : i]) == AS_ROOT:
+            del args[i - 2 : i]
+        return self._inner.run(args, timeout=timeout)
+
+    def read(self, path: str) -> Result:
+        return self._inner.read(path)
+
+    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        return self._inner.query_dns(server, port, name, rdtype, timeout)
 
 
 class _Gate:
-    """One distro's sources: after the first timeout the rest are skipped, not waited on.
+    """One distro's sources: as root where the distro allows, and never waited on twice.
 
-    A paused or Resource-Saver Docker Desktop can hang every ``wsl.exe --exec``
-    (docker/for-win#14656); waiting the full timeout once per source would stall the
-    scan for a minute on one distro.
+    * After the first timeout the rest are skipped: a paused or Resource-Saver Docker
+      Desktop can hang every ``wsl.exe --exec`` (docker/for-win#14656); waiting the
+      full timeout once per source would stall the scan for a minute on one distro.
+    * Sources run as root; when wsl.exe says the distro has no such user
+      (``WSL_E_USER_NOT_FOUND``), that source is run again, and every later one run,
+      as the distro's default user.
     """
 
     def __init__(self, name: str) -> None:
         self._name = name
         self._lock = threading.Lock()
         self._timed_out: str | None = None
+        self._no_root = False
 
     def run(self, fetch: Callable[[Runner], Result]) -> Callable[[Runner], Result]:
         def gated(r: Runner) -> Result:
             with self._lock:
-                first = self._timed_out
+                first, no_root = self._timed_out, self._no_root
             if first is not None:
                 msg = f"not run: {first} timed out earlier in distro {self._name!r} (every wsl.exe --exec may hang)"
                 return Result((wsl(), "-d", self._name), failure=Failure("skipped", msg))
-            res = fetch(r)
+            res = fetch(_AsDefaultUser(r) if no_root else r)
+            if (
+                not no_root
+                and res.failure is not None
+                and _NO_USER.search((res.stdout + res.stderr).replace(b"\x00", b""))
+            ):
+                with self._lock:
+                    self._no_root = True
+                res = fetch(_AsDefaultUser(r))
             if res.failure is not None and res.failure.code == "timeout":
                 with self._lock:
-                    self._timed_out = self._timed_out or " ".join(res.argv[4:])
+                    self._timed_out = self._timed_out or _command(res.argv)
             return res
 
         return gated
