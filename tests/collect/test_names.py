@@ -80,16 +80,48 @@ def test_answers_from_our_server(dnsmasq: int) -> None:
     assert not facts.warnings
 
 
-def test_silent_server_times_out_once_and_the_rest_is_skipped() -> None:
+def test_silent_server_times_out_once_per_name_twice_and_the_rest_is_skipped() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind((LOCAL, 0))
         port = silent.getsockname()[1]
-        res = dns_answers([(LOCAL, port)], ["a.lab.test", "b.lab.test"], timeout=0.3)
+        res = dns_answers([(LOCAL, port)], ["a.lab.test", "b.lab.test", "c.lab.test"], timeout=0.3)
     records = parse("dns-answers-json", res.stdout).answers
-    assert [a.status for a in records] == ["timeout", "timeout"]
+    assert [a.status for a in records] == ["timeout", "timeout", "timeout"]
     raw = json.loads(res.stdout)
-    # one real wait: the first question timed out, the other three were never sent
-    assert [bool(r.get("skipped")) for r in raw] == [False, True, True, True]
+    # two real waits: each of two names timed out once (its AAAA was not sent); silent on
+    # two names in a row, the server is down, and the third name is never sent
+    assert [bool(r.get("skipped")) for r in raw] == [False, True, False, True, True, True]
+
+
+def test_one_slow_name_does_not_lose_the_answers_to_the_others() -> None:
+    """A VPN's split-DNS zone the server sits on must not cost every other name its answer."""
+
+    def vpn(server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        status = "timeout" if name == "git.corp.example" else "NOERROR"
+        return {"name": name, "server": server, "port": port, "rdtype": rdtype, "status": status,
+                "addresses": [] if status == "timeout" else ["192.0.2.1"], "cnames": [], "authority": []}  # fmt: skip
+
+    wanted = ["git.corp.example", "host.docker.internal", "Z820", "localhost"]
+    res = dns_answers([("192.0.2.53", 53)], wanted, query=vpn)
+    raw = json.loads(res.stdout)
+    answered = {r["name"] for r in raw if r["status"] == "NOERROR"}
+    assert answered == {"host.docker.internal", "Z820", "localhost"}
+
+
+def test_each_name_gets_its_share_of_the_deadline() -> None:
+    """A name that takes its whole timeout cannot push the later names past the deadline."""
+    asked: list[tuple[str, float]] = []
+
+    def slow_first(server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
+        asked.append((name, timeout))
+        return {"name": name, "server": server, "port": port, "rdtype": rdtype, "status": "NOERROR",
+                "addresses": ["192.0.2.1"], "cnames": [], "authority": []}  # fmt: skip
+
+    dns_answers([("192.0.2.53", 53)], ["a.test", "b.test", "c.test", "d.test"], timeout=3.0, deadline=4.0,
+                query=slow_first)  # fmt: skip
+    # four names share 4 s: the first may wait its share (1 s), not the full 3 s; time a
+    # name leaves unused goes to the names after it
+    assert [n for n, t in asked if t > 1.0 + 1e-6] == [n for n, _t in asked if n != "a.test"], asked
 
 
 def test_deadline_bounds_the_whole_source() -> None:

@@ -15,9 +15,11 @@ named server is ever asked.
 
 DNS traffic cannot go through the :class:`~netatlas.collect.runner.Runner` (it is not a
 command or a file), so the querying function is the seam: :data:`Query` is what a
-source calls, tests pass a server of their own on 127.0.0.1. Each query has a timeout,
-a server that fails to answer one query is not asked the rest (they are recorded as
-``timeout`` with ``skipped: true``), and the whole source has a deadline.
+source calls, tests pass a server of their own on 127.0.0.1. Each query has a timeout
+and each name a deadline of its own (its share of what is left), so one slow name
+(a VPN's split-DNS zone that never answers) does not lose the answers to the others.
+A server that is unreachable, or silent on two names in a row, is not asked the rest
+(recorded as ``timeout`` with ``skipped: true``); the whole source has a deadline.
 
 The evidence is a JSON list, one record per (name, server, type)::
 
@@ -53,6 +55,10 @@ __all__ = [
 
 DEFAULT_QUERY_TIMEOUT = 1.0
 """Seconds one query may take (a LAN or proxy answers in milliseconds)."""
+
+MIN_NAME_SHARE = 0.25
+"""Seconds each name may take at least, however many names share the deadline (a
+server over a VPN answers in tens of milliseconds; the global deadline still holds)."""
 
 RESOLV_CONF_FILES = ("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf")
 """Where the configured servers are read: the file applications use and, behind a
@@ -152,18 +158,30 @@ def dns_answers(
             return Result(argv, started=started, failure=Failure("unsupported", "dnspython is not installed"))
         query = query_server
     out: list[dict[str, Any]] = []
+    todo = len(servers) * len(wanted)
     for server, port in servers:
-        dead = False
+        dead, misses = False, 0
         for name in wanted:
+            # per-name deadline: this name shares what is left with every name still to
+            # ask, so one name a VPN's server sits on cannot use up the others' time
+            left = deadline - (time.monotonic() - t0)
+            name_end = time.monotonic() + min(left, max(left / max(1, todo), MIN_NAME_SHARE))
+            todo -= 1
+            silent = 0
             for rdtype in ("A", "AAAA"):
-                left = deadline - (time.monotonic() - t0)
-                if dead or left <= 0:
-                    why = "server did not answer" if dead else "scan deadline passed"
+                left = min(deadline - (time.monotonic() - t0), name_end - time.monotonic())
+                if dead or silent or left <= 0:
+                    why = "server did not answer" if dead else "no answer to this name" if silent else "deadline passed"
                     out.append(no_answer(server, port, name, rdtype, why, skipped=True))
                     continue
                 rec = query(server, port, name, rdtype, min(timeout, left))
-                dead = rec.get("status") in ("timeout", "unreachable")
+                status = rec.get("status")
+                dead = dead or status == "unreachable"
+                silent += status == "timeout"
                 out.append(rec)
+            # a server silent on two names in a row is down; one silent name is just slow
+            misses = misses + 1 if silent else 0
+            dead = dead or misses >= 2
     # one record per line, so a parser warning's line number points at its record
     data = ("[\n" + ",\n".join(json.dumps(rec) for rec in out) + "\n]\n").encode()
     return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
