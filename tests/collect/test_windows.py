@@ -320,6 +320,18 @@ def test_host_name_falls_back_to_hostname(monkeypatch: pytest.MonkeyPatch) -> No
     assert b.vantage("host").name == "z820"
 
 
+def test_name_checks_use_the_dns_host_name_not_the_netbios_computername(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COMPUTERNAME is NetBIOS: upper case, at most 15 characters."""
+    monkeypatch.setenv("COMPUTERNAME", "JOES-WORKSTATIO")
+    rr = replay(commands={(SYS32 + "hostname.exe",): b"joes-workstation-2024\r\n"})
+    b = _scan(rr)
+    assert b.vantage("host").name == "joes-workstation-2024"
+    getent = [c for c in rr.calls if "getent" in c]
+    assert getent and all("joes-workstation-2024" in c and "JOES-WORKSTATIO" not in c for c in getent)
+    # without hostname.exe, COMPUTERNAME is what there is
+    assert _scan(replay()).vantage("host").name == "JOES-WORKSTATIO"
+
+
 # --------------------------------------------------------------------------- argv safety
 
 _SHELLISH = re.compile(r"[;&|<>`$\"'\\*?(){}\[\]\n\r]")
@@ -403,6 +415,7 @@ def test_every_windows_tool_runs_by_absolute_path_under_system32() -> None:
     _scan(rr)
     programs = {c[0] for c in rr.calls if c[0] not in ("read", "kubectl")}
     assert programs == {
+        SYS32 + "hostname.exe",
         SYS32 + "ipconfig.exe",
         SYS32 + "route.exe",
         SYS32 + "netsh.exe",

@@ -2,7 +2,8 @@
 
 Vantages and what is read from each (kinds in parentheses):
 
-* ``host`` (windows-host, named from ``COMPUTERNAME`` or ``hostname``): ``ipconfig
+* ``host`` (windows-host, named by its DNS host name from ``hostname.exe``, else
+  ``COMPUTERNAME``, the NetBIOS name): ``ipconfig
   /all`` (``ipconfig``), ``route print`` (``route-print``), PowerShell's
   ``Get-NetIPAddress``/``Get-NetRoute``/``Get-DnsClientServerAddress``/
   ``Get-NetAdapter``/``Get-NetTCPConnection -State Listen`` as JSON (``ps-*``), the
@@ -485,12 +486,17 @@ def running_distros(wsl_list: Result) -> list[str]:
 
 
 def _host_name(runner: Runner) -> str:
-    name = _env("COMPUTERNAME")
-    if name:
-        return name
+    """The DNS host name (``hostname.exe``), else ``COMPUTERNAME``, else ``windows``.
+
+    ``COMPUTERNAME`` is the NetBIOS name: upper case and cut to 15 characters
+    (``JOES-WORKSTATIO`` for ``joes-workstation-2024``), which is not the name DNS,
+    the hosts file or WSL's ``/etc/hosts`` know the machine by, so name checks would
+    ask the wrong name. ``hostname.exe`` prints the DNS host name.
+    """
     res = runner.run([tool("hostname.exe")], timeout=5)
     text = res.stdout.decode(oem_codepage() or "utf-8", "replace").strip() if res.failure is None else ""
-    return text.splitlines()[0].strip() if text else "windows"
+    first = text.splitlines()[0].strip() if text else ""
+    return first or _env("COMPUTERNAME") or "windows"
 
 
 def plan(runner: Runner) -> list[Planned]:
