@@ -110,6 +110,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "route-print",
         "ps-netipaddress",
         "ps-netroute",
+        "ps-netipinterface",
         "ps-dnsclientserver",
         "ps-netadapter",
         "ps-nettcpconnection",
@@ -676,3 +677,29 @@ def replace_stderr(res: Result, err: bytes) -> Result:
     from dataclasses import replace
 
     return replace(res, stderr=err, failure=classify_exit(res.argv, res.exit_code or 1, err))
+
+
+# --------------------------------------------------------------------------- effective route metrics
+
+
+def test_get_netroute_metrics_get_the_interface_metric_windows_adds() -> None:
+    """RouteMetric is 0 on both defaults; Windows adds Ethernet's 25 and Wi-Fi's 35 (Get-NetIPInterface)."""
+    from netatlas.atlas.observe import observe
+    from netatlas.reach import why
+
+    b = _scan(replay(drop=lambda a: a == (SYS32 + "route.exe", "print")))  # only Get-NetRoute's routes
+    obs, _problems = observe(b.vantages, b.evidence)
+    defaults = {(r.interface, r.metric) for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"}
+    assert defaults == {("Ethernet", 25), ("Wi-Fi", 35)}  # not a tie at 0
+    assert ("vEthernet (WSL)", 5256) in {(r.interface, r.metric) for r in obs["host"].routes}
+    result = why(build_atlas(b), "host", "203.0.113.7", 443)
+    assert "dev Ethernet" in " ".join(h.note for h in result.hops)
+
+
+def test_without_get_netipinterface_get_netroute_routes_keep_their_own_metric() -> None:
+    from netatlas.atlas.observe import observe
+
+    ps = (*windows.powershell(), windows.PS_SCRIPTS["ps-netipinterface"])
+    b = _scan(replay(drop=lambda a: a in (ps, (SYS32 + "route.exe", "print"))))
+    obs, _problems = observe(b.vantages, b.evidence)
+    assert {r.metric for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"} == {0}

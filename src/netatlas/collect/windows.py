@@ -91,6 +91,7 @@ PRODUCES = (
     "route-print",
     "ps-netipaddress",
     "ps-netroute",
+    "ps-netipinterface",
     "ps-dnsclientserver",
     "ps-netadapter",
     "ps-nettcpconnection",
@@ -150,6 +151,10 @@ _SELECTED = {
     ),
     "ps-netroute": _selected(
         "Get-NetRoute", "DestinationPrefix,NextHop,InterfaceAlias,InterfaceIndex,AddressFamily,RouteMetric,Store"
+    ),
+    # the interface metric Windows adds to RouteMetric (a VPN and Wi-Fi default would tie without it)
+    "ps-netipinterface": _selected(
+        "Get-NetIPInterface", "InterfaceAlias,InterfaceIndex,AddressFamily,InterfaceMetric,ConnectionState"
     ),
     "ps-dnsclientserver": _selected(
         "Get-DnsClientServerAddress", "InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
