@@ -15,6 +15,7 @@ from netatlas.atlas import build_atlas
 from netatlas.bundle import Bundle
 from netatlas.collect import docker_engine
 from netatlas.collect.docker_engine import DockerApi, ReplayApi, classify_error, plan
+from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import ReplayRunner, Result
 from netatlas.model import Failure
 from netatlas.parsers import parse
@@ -88,10 +89,28 @@ def test_running_container_becomes_a_vantage_only_when_its_process_is_here() -> 
     assert [s.id for s in web.sources] == [
         "container:web/ip-addr-json",
         "container:web/ip-route-json",
+        "container:web/sock-diag-json",
         "container:web/resolv-conf",
         "container:web/hosts",
+        "container:web/dns-answers",
     ]
-    assert web.sources[2].get(rr).argv == ("read", "/proc/24608/root/etc/resolv.conf")
+    assert web.sources[3].get(rr).argv == ("read", "/proc/24608/root/etc/resolv.conf")
+    assert web.sources[2].get(rr).argv[:3] == ("netlink", "nspath", "/proc/24608/ns/net")
+    # names: asked from inside, of the resolver in the container's own resolv.conf, through the runner
+    rr.files["/proc/24608/root/etc/resolv.conf"] = b"nameserver 127.0.0.11\noptions ndots:0\n"
+    rr.dns[("/proc/24608/ns/net", "127.0.0.11", "db", "A")] = {"status": "NOERROR", "addresses": ["172.18.0.3"]}
+    dns = web.sources[5].get(rr)
+    assert dns.argv[:4] == ("dns", "nspath", "/proc/24608/ns/net", "@127.0.0.11")
+    asked = dns.argv[dns.argv.index("--") + 1 :]
+    assert asked[:5] == (
+        "localhost",
+        "host.docker.internal",
+        "gateway.docker.internal",
+        "kubernetes.docker.internal",
+        "web",
+    )
+    assert ("dns", "/proc/24608/ns/net", "127.0.0.11", "db", "A") in rr.calls
+    assert {"status": "NOERROR", "addresses": ["172.18.0.3"]} in json.loads(dns.stdout)
 
 
 def test_not_on_linux_no_container_vantages_and_no_daemon_json() -> None:
@@ -236,3 +255,20 @@ def test_module_imports_no_sdk_at_import_time() -> None:
     top = src.split("\nclass ", 1)[0]
     assert "import docker" not in top and "import pyroute2" not in top
     assert os.path.basename(docker_engine.__file__) == "docker_engine.py"
+
+
+def test_names_asked_from_a_container_are_its_peers_first_then_the_others() -> None:
+    from netatlas.collect.docker_engine import MAX_NAMES, names_to_ask
+
+    def cont(name: str, *nets: str) -> dict[str, object]:
+        return {"Names": [f"/{name}"], "NetworkSettings": {"Networks": {n: {} for n in nets}}}
+
+    conts = [cont("web", "app"), cont("db", "app", "back"), cont("def", "bridge"), cont("far", "back")]
+    details = {"db": {"NetworkSettings": {"Networks": {"app": {"Aliases": ["database", "0123456789ab"]}}}}}
+    asked = names_to_ask(conts, details)
+    # web shares app with db (and its compose-style alias), then everyone else; no short-id alias
+    assert asked["web"] == [*SPECIAL_NAMES, "web", "database", "db", "def", "far"]
+    # the default bridge has no embedded DNS: no peers, only the others' names
+    assert asked["def"] == [*SPECIAL_NAMES, "def", "db", "far", "web"]
+    many = [cont(f"c{i:03}", "big") for i in range(100)]
+    assert all(len(v) == MAX_NAMES for v in names_to_ask(many).values())

@@ -20,20 +20,19 @@ HOSTS = b"127.0.0.1 localhost\n127.0.1.1 devbox\n"
 
 
 def test_replayed_host_scan_records_failures_and_goes_on() -> None:
-    rr = ReplayRunner(
-        commands={
-            ("ss", "-ltnupH"): Result(("ss",), failure=Failure("timeout", "ss: no answer within 10s")),
-        },
-        files={"/etc/hosts": HOSTS, "/etc/resolv.conf": b"nameserver 192.0.2.53\n"},
-    )
+    denied = Result(("read", "/etc/resolv.conf"), failure=Failure("permission-denied", "/etc/resolv.conf: denied"))
+    rr = ReplayRunner(files={"/etc/hosts": HOSTS, "/etc/resolv.conf": denied})
     b = scan(rr, netns=[])
     by_id = {e.id: e for e in b.evidence}
     assert by_id["host/hosts"].data == HOSTS
-    assert by_id["host/ss-listen"].failure.code == "timeout"  # type: ignore[union-attr]
+    assert by_id["host/resolv-conf"].failure.code == "permission-denied"  # type: ignore[union-attr]
     assert by_id["host/getent-hosts"].failure.code == "missing-binary"  # type: ignore[union-attr]
     assert "host/resolv-conf-upstream" not in by_id  # optional file, absent: not news
+    # listeners come over netlink sock_diag, in-process: no ss binary is run
+    assert by_id["host/sock-diag-json"].kind == "sock-diag-json"
+    assert not any(call[0] == "ss" for call in rr.calls)
     atlas = build_atlas(b)
-    assert {p.code for p in atlas.problems} >= {"timeout", "missing-binary"}
+    assert {p.code for p in atlas.problems} >= {"permission-denied", "missing-binary"}
     assert any(n.kind == "loopback" for n in atlas.networks)
 
 

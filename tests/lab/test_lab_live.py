@@ -282,14 +282,14 @@ def test_down_leaves_nothing_and_failed_up_cleans_up() -> None:
 
 def test_vpn_overlap_misdelivers_until_the_plan_is_applied() -> None:
     from netatlas.atlas import build_atlas
-    from netatlas.collect.scan import scan
+    from netatlas.lab.collect import scan_lab
     from netatlas.planning.plan import make_plan
 
     topo = _renamed("vpn-overlap", "tvpn")
     down(topo.name)
     up(topo)
     try:
-        atlas = build_atlas(scan(lab=topo.name))
+        atlas = build_atlas(scan_lab(topo.name))
         overlap = [f for f in atlas.findings if f.code == "pool-overlap"]
         assert overlap and "172.16.0.0/12" in overlap[0].title
         before = verify(topo.name)
@@ -305,7 +305,7 @@ def test_vpn_overlap_misdelivers_until_the_plan_is_applied() -> None:
         got = {(c.probe.node, c.probe.target): c.observed.node for c in after.checks if c.probe.kind == "tcp"}
         assert got[("laptop", "172.18.0.2:5432")] == "corpdb"
         assert got[("app", "172.18.0.2:5432")] == "corpdb"
-        atlas_after = build_atlas(scan(lab=topo.name))
+        atlas_after = build_atlas(scan_lab(topo.name))
         assert not [f for f in atlas_after.findings if f.code == "pool-overlap"]
     finally:
         down(topo.name)

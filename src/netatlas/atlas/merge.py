@@ -27,7 +27,17 @@ from netatlas.atlas.classify import Candidate, classify, known_address
 from netatlas.atlas.engine_state import engine_state
 from netatlas.atlas.observe import Observation, observe
 from netatlas.bundle import Bundle
-from netatlas.model import Address, Interface, IPAddress, IPNetwork, Route, Vantage, VantageKind, family_of
+from netatlas.model import (
+    Address,
+    Container,
+    Interface,
+    IPAddress,
+    IPNetwork,
+    Route,
+    Vantage,
+    VantageKind,
+    family_of,
+)
 from netatlas.model._serde import JSON
 from netatlas.model.atlas import (
     ATLAS_SCHEMA,
@@ -177,6 +187,16 @@ def _with(node: Node, **changes: object) -> Node:
     return replace(node, **changes)  # type: ignore[arg-type]
 
 
+_LIVE_STATES = frozenset({"running", "paused"})
+"""Container states in which its endpoints and published ports exist (a paused
+container keeps them; a created, exited or dead one has none)."""
+
+
+def _live(c: Container) -> bool:
+    """True unless the engine says the container is not running (no state: as before, live)."""
+    return c.state is None or c.state in _LIVE_STATES
+
+
 def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str]) -> str | None:
     """The node a container's network mode makes it share a namespace with, or ``None``.
 
@@ -191,9 +211,23 @@ def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str])
     return None
 
 
+def _with_services(obs: dict[str, Observation], nodes: list[Node]) -> list[Node]:
+    """Containers marked with the compose service they are a replica of (engine labels)."""
+    service = {f"node:container:{c.name}": c.service for o in obs.values() for c, _ev in o.containers if c.service}
+    return [_with(n, service=service[n.id]) if n.id in service else n for n in nodes]
+
+
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
-    """Containers known only from the engine, and routers known only as gateways."""
+    """Containers known only from the engine, and routers known only as gateways.
+
+    A container the engine reports as not running (created, exited, dead …) is a node
+    with its state and no address: whatever its inspect still names, nobody holds it.
+    """
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
+    states = {c.name: c.state for o in obs.values() for c, _ev in o.containers if c.state}
+    for i, n in enumerate(nodes):
+        if n.kind == "container" and n.name in states:
+            nodes[i] = _with(n, state=states[n.name])
     for vid, o in obs.items():
         by_id = {c.id: c.name for c, _ev in o.containers if c.id}
         for c, _ev in o.containers:
@@ -211,18 +245,26 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                         reason=f"shares the network namespace of {shares} (--network {c.network_mode}): "
                         "its addresses and listeners are that node's",
                         shares=shares,
+                        state=c.state,
                     )
                 )
                 continue
+            live = _live(c)
             ifaces = tuple(
                 Interface(
                     name=f"eth{i}",
-                    mac=m.mac,
-                    addresses=() if m.address is None else (_addr(m.address, m.prefixlen),),
+                    mac=m.mac if live else None,
+                    addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
                     description=f"on {m.name}",
                 )
                 for i, m in enumerate(c.networks)
             )
+            reason = f"reported by the engine ({o.vantage.name}); not scanned from inside"
+            if not live:
+                ports = [f"{p.host_port}->{p.container_port}/{p.protocol}" for p in c.ports if p.host_port]
+                reason = f"{c.state}, not running: reported by the engine ({o.vantage.name}); it holds no address" + (
+                    f" and publishes no port ({', '.join(ports)} only while it runs)" if ports else ""
+                )
             nodes.append(
                 Node(
                     id=f"node:container:{c.name}",
@@ -230,7 +272,8 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                     name=c.name,
                     parent=node_of[vid],
                     interfaces=ifaces,
-                    reason=f"reported by the engine ({o.vantage.name}); not scanned from inside",
+                    reason=reason,
+                    state=c.state,
                 )
             )
     held = {a.address for n in nodes for i in n.interfaces for a in i.addresses if a.address is not None}
@@ -366,11 +409,34 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
     return out
 
 
+DOCKER_OWN_LINE = "the container's own hostname on one of its networks (Docker Engine writes one line per network)"
+"""The marker of a line in a container's ``/etc/hosts`` that names one of its own
+addresses. Docker writes such a line, without a comment, for the container's hostname
+on each network it joins (libnetwork ``sandbox.updateHostsFile``/``etchosts.Add``), so
+a container on two networks has two lines for its own name. Nobody else writes the
+container's own addresses there (an ``--add-host`` naming one would be marked too,
+and says the same)."""
+
+
+def _own_addresses(o: Observation) -> set[IPAddress]:
+    """The non-loopback addresses on a vantage's own interfaces."""
+    return {
+        a.address
+        for i in o.interfaces.values()
+        for a in i.addresses
+        if a.address is not None and not a.address.is_loopback
+    }
+
+
 def _names(obs: dict[str, Observation]) -> list[NameRecord]:
     out: list[NameRecord] = []
     for vid, o in obs.items():
+        own = _own_addresses(o) if o.vantage.kind is VantageKind.CONTAINER else set()
         for h, ev in o.hosts:
             file = ev.argv[1] if len(ev.argv) > 1 and ev.argv[0] == "read" else None
+            marker, writer = h.marker, h.writer
+            if writer is None and h.address in own:
+                marker, writer = DOCKER_OWN_LINE, "docker"
             for name in h.names:
                 out.append(
                     NameRecord(
@@ -380,8 +446,8 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                         source="hosts",
                         file=file or "hosts",
                         line=h.line,
-                        marker=h.marker,
-                        writer=h.writer,
+                        marker=marker,
+                        writer=writer,
                         evidence=ev.id,
                     )
                 )
@@ -397,6 +463,7 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                     source=source,
                     server=a.server,
                     evidence=ev.id,
+                    status=None if a.addresses else a.status,
                 )
             )
     return out
@@ -420,6 +487,8 @@ def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Port
             )
         engine_host = _publish_host(obs, vid, node_of)
         for c, ev in o.containers:
+            if not _live(c):
+                continue  # created or stopped: no docker-proxy, no DNAT rule until it runs
             target = f"node:container:{c.name}"
             for p in c.ports:
                 if p.host_port is None:
@@ -475,6 +544,9 @@ def _listeners(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Lis
     return out
 
 
+_LISTENER_KINDS = frozenset({"ss-listen", "sock-diag-json", "ps-nettcpconnection"})
+"""Evidence kinds that list a node's listeners: a node with one read and no listener has none."""
+
 _PER_VANTAGE = frozenset({"nss", "nss_hosts"})
 """Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
@@ -504,6 +576,7 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     obs, problems = observe(bundle.vantages, bundle.evidence)
     nodes, node_of = _nodes(obs)
     _engine_nodes(obs, nodes, node_of)
+    nodes = _with_services(obs, nodes)
     settings: dict[str, object] = {}
     nss_hosts: dict[str, object] = {}
     for vid, o in obs.items():
@@ -515,6 +588,9 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
             nss_hosts[vid] = o.settings["nss_hosts"]
     if nss_hosts:
         settings["nss_hosts"] = nss_hosts
+    read = sorted({node_of[vid] for vid, o in obs.items() if o.kinds & _LISTENER_KINDS and vid in node_of})
+    if read:
+        settings["listeners_read"] = read
     for key in _RULES:
         if found := _rules(obs, node_of, key):
             settings[key] = found

@@ -2,15 +2,15 @@
 
 A running container's network is the network namespace of its first process,
 ``/proc/<State.Pid>/ns/net``. It is read the same way as the host's: links, addresses
-and routes over netlink, in-process (no ``nsenter``, no ``ip`` per namespace), and its
-files through ``/proc/<pid>/root`` with the runner (``resolv.conf`` is the one
-Docker wrote, ``hosts`` the container's own).
+and routes over netlink, its listening sockets over netlink ``sock_diag``
+(:mod:`netatlas.collect.sock_diag`), all in-process (no ``nsenter``, no ``ip`` or
+``ss`` per namespace), and its files through ``/proc/<pid>/root`` with the runner
+(``resolv.conf`` is the one Docker wrote, ``hosts`` the container's own).
 
-pyroute2 is asked for the namespace by *path* with ``flags=0``: given a name it would
-create a missing namespace (``O_CREAT`` is its default), and a scan must never change
-the system, so the path is checked first and creation is never allowed. (pyroute2
-0.9 opens the netlink socket inside the namespace from a forked child, which passes
-the socket back; nothing is executed.)
+The namespace is entered by *path* only, and only a ``/proc/PID/ns/net`` path: the
+path is checked first and nothing is ever created (a scan must never change the
+system). The sockets are created inside it by the one thread
+:mod:`netatlas.collect.netns_entry` keeps for that; nothing is executed.
 
 Which namespaces become vantages: the host, every named namespace (``/run/netns``,
 :mod:`netatlas.collect.linux`), and every running container the Docker Engine reports
@@ -30,11 +30,11 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from netatlas.collect import netlink
+from netatlas.collect import names, netlink, sock_diag
 from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
@@ -51,7 +51,7 @@ __all__ = [
     "process_namespaces",
 ]
 
-PRODUCES = ("ip-addr-json", "ip-route-json", "hosts", "resolv-conf", "linux-env")
+PRODUCES = ("ip-addr-json", "ip-route-json", "sock-diag-json", "dns-answers-json", "hosts", "resolv-conf", "linux-env")
 PLATFORMS = ("Linux",)
 
 _NSPATH = re.compile(r"^/proc/(\d+|self|thread-self)/ns/net$")
@@ -104,20 +104,41 @@ def _nspath_sources(prefix: str, path: str) -> list[Source]:
             cache["d"] = nspath_dump(path)
         return cache["d"]
 
+    where = ("nspath", path)
     return [
         Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True),
         Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True),
+        Source(f"{prefix}/sock-diag-json", "sock-diag-json", lambda _r: sock_diag.listeners(path, where), local=True),
     ]
 
 
-def container_sources(prefix: str, pid: int) -> list[Source]:
-    """A container's sources: netlink in ``/proc/PID/ns/net`` and its ``/etc`` files."""
+def container_sources(prefix: str, pid: int, ask: Callable[[], Sequence[str]] | None = None) -> list[Source]:
+    """A container's sources: netlink in ``/proc/PID/ns/net``, its ``/etc`` files, and its names.
+
+    Args:
+        prefix: the vantage id.
+        pid: the container's first process, here.
+        ask: the names to resolve from inside the container (read when the source
+            runs), through its own ``resolv.conf`` (``dns-answers-json``; Docker's
+            embedded DNS at 127.0.0.11 answers only from inside). None: no such source.
+    """
     root = f"/proc/{pid}/root"
-    return [
+    out = [
         *_nspath_sources(prefix, f"/proc/{pid}/ns/net"),
         Source(f"{prefix}/resolv-conf", "resolv-conf", lambda r: r.read(f"{root}/etc/resolv.conf"), local=True),
         Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"{root}/etc/hosts"), local=True),
     ]
+    if ask is not None:
+        wanted = ask
+        out.append(
+            names.dns_answers_source(
+                f"{prefix}/dns-answers",
+                lambda _r: list(wanted()),
+                files=(f"{root}/etc/resolv.conf",),
+                netns=f"/proc/{pid}/ns/net",
+            )
+        )
+    return out
 
 
 def owns_container(runner: Runner, pid: int, container_id: str) -> Failure | None:

@@ -10,8 +10,10 @@ Vantages:
 * ``container:<name>`` (kind ``container``, parent ``docker-engine``, channel
   ``netns``) for each running container whose namespace is reachable from here
   (Linux, the engine's ``State.Pid`` is this container's process here, not the host
-  network): its own interfaces, routes, ``resolv.conf`` and ``hosts``, read by
-  :mod:`netatlas.collect.containers`. Containers that share another's namespace
+  network): its own interfaces, routes, listeners, ``resolv.conf`` and ``hosts``, read
+  by :mod:`netatlas.collect.containers`, and the answers of its own resolver (Docker's
+  embedded DNS at 127.0.0.11 answers only from inside) for the names that matter
+  there (:func:`names_to_ask`). Containers that share another's namespace
   (``--network host`` / ``container:X``) get no vantage of their own; the engine's
   inspect still puts them on the map.
 * ``container:<name>`` (channel ``docker-exec``) for each running container whose
@@ -52,14 +54,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from netatlas.collect import containers, docker_context, docker_exec
+from netatlas.collect import containers, docker_context, docker_exec, names
 from netatlas.collect.base import Planned, Source
 from netatlas.collect.docker_context import Endpoint
 from netatlas.collect.runner import Result, Runner, SubprocessRunner
@@ -74,6 +77,7 @@ __all__ = [
     "ReplayApi",
     "classify_error",
     "default_api",
+    "names_to_ask",
     "plan",
 ]
 
@@ -84,6 +88,8 @@ PRODUCES = (
     "daemon-json",
     "ip-addr-json",
     "ip-route-json",
+    "sock-diag-json",
+    "dns-answers-json",
     "resolv-conf",
     "hosts",
 )
@@ -93,6 +99,8 @@ ENGINE = "docker-engine"
 DOCKER_DESKTOP_VANTAGE = "docker-desktop"
 """The vantage :mod:`netatlas.collect.windows` makes of Docker Desktop's WSL distro."""
 
+MAX_NAMES = 24
+"""Names asked from inside one container at most (each asked for A and AAAA)."""
 DEFAULT_API_TIMEOUT = 5.0
 _DEFAULT_SOCKET = "/var/run/docker.sock"
 _WINDOWS_PIPES = ("\\\\.\\pipe\\docker_engine", "\\\\.\\pipe\\dockerDesktopLinuxEngine")
@@ -468,6 +476,8 @@ def plan(
     conts, conts_res = _json_list(api.get("/containers/json", {"all": "1"}))
     if conts_res.failure is not None:
         sources.append(Source(f"{ENGINE}/containers", "docker-inspect", lambda _r: conts_res, fetched=conts_res))
+    details: dict[str, Any] = {}  # running containers' inspect, for their aliases
+    asked: dict[str, list[str]] = {}  # filled once every container is known; read when sources run
     for c in conts:
         cid = str(c.get("Id") or "")
         names = c.get("Names") if isinstance(c.get("Names"), list) else []
@@ -480,15 +490,23 @@ def plan(
             continue
         detail = api.get(f"/containers/{cid}/json")
         sources.append(Source(src_id, "docker-inspect", _inspect(api, f"/containers/{cid}/json"), fetched=detail))
-        planned = _container_vantage(runner, name, cid, detail, namespaces, entered < limit)
+        details[name] = _info(detail)
+        planned = _container_vantage(runner, name, cid, detail, namespaces, entered < limit, _lookup(asked, name))
         if planned is not None:
             out.append(planned)
             entered += planned.vantage.channel == "docker-exec"
+    asked.update(names_to_ask(conts, details))
     return [Planned(engine, sources), *out]
 
 
 def _container_vantage(
-    runner: Runner, name: str, cid: str, detail: Result, namespaces: bool, may_exec: bool
+    runner: Runner,
+    name: str,
+    cid: str,
+    detail: Result,
+    namespaces: bool,
+    may_exec: bool,
+    ask: Callable[[], Sequence[str]],
 ) -> Planned | None:
     """The container as a vantage: its namespace when reachable here, else ``docker exec``."""
     if detail.failure is not None:
@@ -510,7 +528,74 @@ def _container_vantage(
         if why is None:
             vid = f"container:{name}"
             vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=ENGINE, channel="netns")
-            return Planned(vantage, containers.container_sources(vid, pid))
+            return Planned(vantage, containers.container_sources(vid, pid, ask))
         if why.code != "not-installed":
             return None  # pid is some other process here: see the module docstring
     return docker_exec.vantage(name, cid, ENGINE) if may_exec else None
+
+
+def _lookup(table: Mapping[str, list[str]], key: str) -> Callable[[], list[str]]:
+    return lambda: table.get(key, [])
+
+
+_NO_DNS_NETWORKS = frozenset({"bridge", "host", "none"})
+"""Networks whose containers get no names from Docker's embedded DNS."""
+
+
+def _networks_of(c: Mapping[str, Any]) -> list[str]:
+    settings = c.get("NetworkSettings")
+    nets = settings.get("Networks") if isinstance(settings, Mapping) else None
+    return [str(n) for n in nets] if isinstance(nets, Mapping) else []
+
+
+def names_to_ask(conts: list[dict[str, Any]], details: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """Container name → the names worth resolving from inside it.
+
+    Docker's special names (:data:`netatlas.collect.names.SPECIAL_NAMES`), its own
+    name, the names and aliases (a compose service's name) of the containers it
+    shares a user-defined network with, which the embedded DNS answers there, then
+    the other containers' names, which it does not (so the map shows a name that
+    resolves on one network and not from another), up to :data:`MAX_NAMES` in all.
+
+    Args:
+        conts: the engine's container list (``GET /containers/json?all=1``).
+        details: container name → its ``GET /containers/{id}/json`` (running ones),
+            for their aliases.
+    """
+    name_of = {id(c): _name(c) for c in conts}
+    members: dict[str, list[str]] = {}
+    for c in conts:
+        me = name_of[id(c)]
+        mine = _aliases((details or {}).get(me))
+        for net in _networks_of(c):
+            if net not in _NO_DNS_NETWORKS:
+                members.setdefault(net, []).extend([me, *mine.get(net, [])])
+    everyone = sorted(name_of.values())
+    out: dict[str, list[str]] = {}
+    for c in conts:
+        me = name_of[id(c)]
+        peers = sorted({p for net in _networks_of(c) for p in members.get(net, []) if p != me})
+        wanted = [*names.SPECIAL_NAMES, me, *peers, *everyone]
+        out[me] = list(dict.fromkeys(n for n in wanted if n))[:MAX_NAMES]
+    return out
+
+
+def _name(c: Mapping[str, Any]) -> str:
+    got = c.get("Names")
+    listed = got if isinstance(got, list) else []
+    return str(listed[0]).lstrip("/") if listed else str(c.get("Id") or "")[:12]
+
+
+_SHORT_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def _aliases(obj: Any) -> dict[str, list[str]]:
+    """Network → a container's aliases there (compose service names; Docker's own short-id alias left out)."""
+    settings = obj.get("NetworkSettings") if isinstance(obj, Mapping) else None
+    nets = settings.get("Networks") if isinstance(settings, Mapping) else None
+    out: dict[str, list[str]] = {}
+    for net, ep in nets.items() if isinstance(nets, Mapping) else ():
+        aliases = ep.get("Aliases") if isinstance(ep, Mapping) else None
+        if isinstance(aliases, list):
+            out[str(net)] = [a for a in aliases if isinstance(a, str) and a and not _SHORT_ID.match(a)]
+    return out

@@ -1,12 +1,14 @@
 """Linux host and its named network namespaces as vantages.
 
 Produces, per vantage: ``ip-addr-json``, ``ip-route-json`` and ``ip-neigh-json`` (the
-ARP/NDP neighbour table; netlink, in-process, one socket for all three), ``hosts``,
+ARP/NDP neighbour table; netlink, in-process, one socket for all three), its TCP/UDP
+listeners with their processes (``sock-diag-json``: netlink ``sock_diag``,
+in-process, :mod:`netatlas.collect.sock_diag`; no ``ss`` binary), ``hosts``,
 ``resolv-conf`` and ``nsswitch-conf`` (``/etc`` for the host; ``/etc/netns/NAME`` for
 a namespace, which ``ip netns exec`` bind-mounts over ``/etc``; a namespace without
 its own ``nsswitch.conf`` uses the host's), and for the host also systemd-resolved's
-upstream ``resolv.conf``, listeners (``ss -ltnup``) and the system resolver's answers
-for the names that matter (``getent hosts``).
+upstream ``resolv.conf`` and the system resolver's answers for the names that
+matter (``getent hosts``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cache
 
-from netatlas.collect import netlink
+from netatlas.collect import netlink, sock_diag
 from netatlas.collect.base import Planned, Source
+from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
 
-__all__ = ["PLATFORMS", "PRODUCES", "SPECIAL_NAMES", "host_sources", "netns_sources", "plan"]
+__all__ = ["PLATFORMS", "PRODUCES", "SPECIAL_NAMES", "host_sources", "listeners_source", "netns_sources", "plan"]
 
 PRODUCES = (
     "ip-addr-json",
@@ -30,18 +33,10 @@ PRODUCES = (
     "hosts",
     "resolv-conf",
     "nsswitch-conf",
-    "ss-listen",
+    "sock-diag-json",
     "getent-hosts",
 )
 PLATFORMS = ("Linux",)
-SPECIAL_NAMES = (
-    "localhost",
-    "host.docker.internal",
-    "gateway.docker.internal",
-    "kubernetes.docker.internal",
-)
-"""Names worth resolving on every machine (Docker Desktop's special names; see
-shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file names."""
 
 
 def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
@@ -65,6 +60,13 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
     yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
     yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
     yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", neighbours, local=True)
+    path, where = (None, ()) if ns is None else (f"{netlink.NETNS_DIR}/{ns}", ("netns", ns))
+    yield listeners_source(prefix, path, where)
+
+
+def listeners_source(prefix: str, path: str | None, where: tuple[str, ...]) -> Source:
+    """The namespace's listening sockets over netlink ``sock_diag`` (``sock-diag-json``)."""
+    return Source(f"{prefix}/sock-diag-json", "sock-diag-json", lambda _r: sock_diag.listeners(path, where), local=True)
 
 
 def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], Result] | None = None) -> list[Source]:
@@ -106,7 +108,6 @@ def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], 
             optional=True,
             local=True,
         ),
-        Source("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
         Source("host/getent-hosts", "getent-hosts", names),
         *_env_and_dns_sources(hosts_names),
     ]

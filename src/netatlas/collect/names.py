@@ -15,11 +15,9 @@ named server is ever asked.
 
 DNS traffic cannot go through the :class:`~netatlas.collect.runner.Runner` (it is not a
 command or a file), so the querying function is the seam: :data:`Query` is what a
-source calls, tests pass a server of their own on 127.0.0.1. Each query has a timeout
-and each name a deadline of its own (its share of what is left), so one slow name
-(a VPN's split-DNS zone that never answers) does not lose the answers to the others.
-A server that is unreachable, or silent on two names in a row, is not asked the rest
-(recorded as ``timeout`` with ``skipped: true``); the whole source has a deadline.
+source calls, tests pass a server of their own on 127.0.0.1. Each query has a timeout,
+a server that fails to answer one query is not asked the rest (they are recorded as
+``timeout`` with ``skipped: true``), and the whole source has a deadline.
 
 The evidence is a JSON list, one record per (name, server, type)::
 
@@ -39,16 +37,20 @@ from datetime import datetime, timezone
 from typing import Any
 
 from netatlas.collect.base import Source
+from netatlas.collect.dns_query import ask_server, no_answer, query_server
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure
 
 __all__ = [
     "DEFAULT_QUERY_TIMEOUT",
     "RESOLV_CONF_FILES",
+    "SPECIAL_NAMES",
+    "Ask",
     "Query",
     "dns_answers",
     "dns_answers_source",
     "names_to_ask",
+    "no_answer",
     "query_server",
     "servers_of",
 ]
@@ -56,72 +58,26 @@ __all__ = [
 DEFAULT_QUERY_TIMEOUT = 1.0
 """Seconds one query may take (a LAN or proxy answers in milliseconds)."""
 
-MIN_NAME_SHARE = 0.25
-"""Seconds each name may take at least, however many names share the deadline (a
-server over a VPN answers in tens of milliseconds; the global deadline still holds)."""
-
 RESOLV_CONF_FILES = ("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf")
 """Where the configured servers are read: the file applications use and, behind a
 systemd-resolved stub (127.0.0.53), the upstream servers it forwards to."""
+
+SPECIAL_NAMES = (
+    "localhost",
+    "host.docker.internal",
+    "gateway.docker.internal",
+    "kubernetes.docker.internal",
+)
+"""Names worth resolving on every machine (Docker Desktop's special names; see
+shared/facts/pool-facts.md §2), besides the host's own name and its hosts-file names."""
 
 Query = Callable[[str, int, str, str, float], dict[str, Any]]
 """``(server, port, name, rdtype, timeout) -> record``: one DNS question, never raising."""
 
 
-def query_server(server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-    """Ask ``server`` one question; the record says what it answered, or why not.
-
-    Status is the rcode text (``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``, ``REFUSED`` …),
-    ``timeout`` when nothing came back in time, ``unreachable`` when the query could
-    not be sent or was refused by the network (no route, ICMP port unreachable), or
-    ``error`` (with ``error``) for a name DNS cannot carry or a malformed reply.
-    """
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-
-    record: dict[str, Any] = {
-        "name": name,
-        "server": server,
-        "port": port,
-        "rdtype": rdtype,
-        "status": "error",
-        "addresses": [],
-        "cnames": [],
-        "authority": [],
-    }
-    t0 = time.monotonic()
-    try:
-        qname = dns.name.from_text(name)  # absolute: no search domains appended
-        q = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype))
-        resp, _tcp = dns.query.udp_with_fallback(q, server, timeout=timeout, port=port)
-    except dns.exception.Timeout:
-        record["status"] = "timeout"
-    except OSError as exc:  # network unreachable, port unreachable (ICMP), no route
-        record["status"] = "unreachable"
-        record["error"] = f"{type(exc).__name__}: {exc}"
-    except (dns.exception.DNSException, ValueError) as exc:  # a name DNS cannot carry, a bad reply
-        record["error"] = f"{type(exc).__name__}: {exc}"
-    else:
-        want = dns.rdatatype.from_text(rdtype)
-        record["status"] = dns.rcode.to_text(resp.rcode())
-        record["flags"] = dns.flags.to_text(resp.flags).split()
-        ttls = []
-        for rrset in resp.answer:
-            if rrset.rdtype == want:
-                record["addresses"].extend(r.to_text() for r in rrset)
-                ttls.append(rrset.ttl)
-            elif rrset.rdtype == dns.rdatatype.CNAME:
-                record["cnames"].extend(r.to_text().rstrip(".") for r in rrset)
-        if ttls:
-            record["ttl"] = min(ttls)
-        record["authority"] = [line for rrset in resp.authority for line in rrset.to_text().splitlines()]
-    record["elapsed_ms"] = round((time.monotonic() - t0) * 1000, 1)
-    return record
+Ask = Callable[[str, int, Sequence[tuple[str, str]], float], list[dict[str, Any]]]
+"""``(server, port, [(name, rdtype)…], timeout) -> records``: questions asked of one
+server all at once, one record per question in order, never raising."""
 
 
 def dns_answers(
@@ -131,82 +87,73 @@ def dns_answers(
     timeout: float = DEFAULT_QUERY_TIMEOUT,
     deadline: float = 10.0,
     query: Query | None = None,
+    ask: Ask | None = None,
+    where: tuple[str, ...] = (),
 ) -> Result:
     """A and AAAA for every name from every server, as one ``dns-answers-json`` result.
 
     Args:
         servers: ``(address, port)`` pairs, asked one by one, each only about itself.
         names: names to ask, in order; duplicates are asked once.
-        timeout: per query.
+        timeout: per question.
         deadline: for the whole result; questions left when it passes are recorded as
             ``timeout`` with ``skipped: true``, never sent.
-        query: the function that sends one question (default :func:`query_server`).
+        ask: sends one server all its questions at once (default
+            :func:`~netatlas.collect.dns_query.ask_server`): a name the server is slow
+            on costs its own timeout and never the other names' answers.
+        query: instead of ``ask``, a function that sends one question at a time; a
+            server that does not answer one is then not asked the rest (recorded as
+            ``timeout`` with ``skipped: true``).
+        where: where the questions leave from, for the evidence's argv
+            (``("nspath", "/proc/PID/ns/net")``).
 
     Returns:
         A result whose stdout is the JSON list; it fails only when there is no server
         to ask (``not-installed``) or dnspython is missing (``unsupported``).
     """
     wanted = list(dict.fromkeys(n.strip().rstrip(".") for n in names if n.strip().rstrip(".")))
-    argv = ("dns", *(f"@{s}" if p == 53 else f"@{s}#{p}" for s, p in servers), "A", "AAAA", "--", *wanted)
+    argv = ("dns", *where, *(f"@{s}" if p == 53 else f"@{s}#{p}" for s, p in servers), "A", "AAAA", "--", *wanted)
     started, t0 = datetime.now(timezone.utc), time.monotonic()
     if not servers:
         return Result(argv, started=started, failure=Failure("not-installed", "no DNS server configured"))
-    if query is None:
+    if query is None and ask is None:
         try:
             import dns.query  # noqa: F401
         except ImportError:
             return Result(argv, started=started, failure=Failure("unsupported", "dnspython is not installed"))
-        query = query_server
+        ask = ask_server
+    questions = [(name, rdtype) for name in wanted for rdtype in ("A", "AAAA")]
     out: list[dict[str, Any]] = []
-    todo = len(servers) * len(wanted)
     for server, port in servers:
-        dead, misses = False, 0
-        for name in wanted:
-            # per-name deadline: this name shares what is left with every name still to
-            # ask, so one name a VPN's server sits on cannot use up the others' time
-            left = deadline - (time.monotonic() - t0)
-            name_end = time.monotonic() + min(left, max(left / max(1, todo), MIN_NAME_SHARE))
-            todo -= 1
-            silent = 0
-            for rdtype in ("A", "AAAA"):
-                left = min(deadline - (time.monotonic() - t0), name_end - time.monotonic())
-                if dead or silent or left <= 0:
-                    why = "server did not answer" if dead else "no answer to this name" if silent else "deadline passed"
-                    out.append(no_answer(server, port, name, rdtype, why, skipped=True))
-                    continue
-                rec = query(server, port, name, rdtype, min(timeout, left))
-                status = rec.get("status")
-                dead = dead or status == "unreachable"
-                silent += status == "timeout"
-                out.append(rec)
-            # a server silent on two names in a row is down; one silent name is just slow
-            misses = misses + 1 if silent else 0
-            dead = dead or misses >= 2
+        left = deadline - (time.monotonic() - t0)
+        if left <= 0:
+            out.extend(no_answer(server, port, n, t, "scan deadline passed", skipped=True) for n, t in questions)
+        elif query is None:
+            assert ask is not None
+            out.extend(ask(server, port, questions, min(timeout, left)))
+        else:
+            out.extend(_one_by_one(query, server, port, questions, timeout, t0 + deadline))
     # one record per line, so a parser warning's line number points at its record
     data = ("[\n" + ",\n".join(json.dumps(rec) for rec in out) + "\n]\n").encode()
     return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
 
 
-def no_answer(server: str, port: int, name: str, rdtype: str, error: str, *, skipped: bool = False) -> dict[str, Any]:
-    """The record of a question that got no answer (``status`` timeout).
-
-    ``skipped`` marks questions never sent (the server already failed, or the scan's
-    deadline passed); replays use it unset for questions that were not recorded.
-    """
-    rec: dict[str, Any] = {
-        "name": name,
-        "server": server,
-        "port": port,
-        "rdtype": rdtype,
-        "status": "timeout",
-        "addresses": [],
-        "cnames": [],
-        "authority": [],
-    }
-    if skipped:
-        rec["skipped"] = True
-    rec["error"] = error
-    return rec
+def _one_by_one(
+    query: Query, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, end: float
+) -> list[dict[str, Any]]:
+    """Questions sent one after another; after a timeout the server is asked no more."""
+    out: list[dict[str, Any]] = []
+    dead = False
+    for name, rdtype in questions:
+        left = end - time.monotonic()
+        if dead or left <= 0:
+            why = "server did not answer" if dead else "scan deadline passed"
+            out.append(no_answer(server, port, name, rdtype, why, skipped=True))
+            continue
+        rec = query(server, port, name, rdtype, min(timeout, left))
+        dead = rec.get("status") in ("timeout", "unreachable")
+        out.append(rec)
+    return out
 
 
 def servers_of(resolv_conf: bytes) -> list[str]:
@@ -227,8 +174,6 @@ def servers_of(resolv_conf: bytes) -> list[str]:
 def names_to_ask(r: Runner, extra: Callable[[], list[str]]) -> list[str]:
     """The names that matter here: this host's own name, Docker Desktop's special names,
     ``localhost``, then ``extra()`` (the hosts-file names), without duplicates."""
-    from netatlas.collect.linux import SPECIAL_NAMES
-
     wanted = [*SPECIAL_NAMES, *extra()]
     own = r.read("/proc/sys/kernel/hostname")
     if own.failure is None and own.stdout.strip():
@@ -244,12 +189,20 @@ def dns_answers_source(
     query: Query | None = None,
     timeout: float = DEFAULT_QUERY_TIMEOUT,
     deadline: float = 5.0,
+    netns: str | None = None,
 ) -> Source:
     """A source asking every server in ``files`` about ``names(runner)``.
 
-    The servers are read through the runner when the source runs, so a replayed scan
-    asks the recorded servers (and tests pass ``query`` to answer them).
+    The servers are read through the runner when the source runs, and asked through
+    it (``runner.ask_dns``), so a replayed scan asks the recorded servers and never
+    sends a packet (tests may pass ``query`` to answer them one by one instead).
+
+    Args:
+        netns: ask from inside this network namespace (``/proc/PID/ns/net``), whose
+            ``resolv.conf`` is among ``files``: a container's own resolver, Docker's
+            embedded DNS at 127.0.0.11, answers only there.
     """
+    where = () if netns is None else ("nspath", netns)
 
     def fetch(r: Runner) -> Result:
         servers: list[str] = []
@@ -258,7 +211,18 @@ def dns_answers_source(
             if res.failure is None:
                 servers.extend(servers_of(res.stdout))
         pairs = [(s, 53) for s in dict.fromkeys(servers)]
-        # through the runner by default, so a replayed scan never sends a packet
-        return dns_answers(pairs, names(r), timeout=timeout, deadline=deadline, query=query or r.query_dns)
+
+        def ask(server: str, port: int, questions: Sequence[tuple[str, str]], limit: float) -> list[dict[str, Any]]:
+            return r.ask_dns(server, port, questions, limit, netns)
+
+        return dns_answers(
+            pairs,
+            names(r),
+            timeout=timeout,
+            deadline=deadline,
+            query=query,
+            ask=None if query is not None else ask,
+            where=where,
+        )
 
     return Source(source_id, "dns-answers-json", fetch, optional=True)

@@ -50,6 +50,7 @@ __all__ = [
     "dump_all",
     "named_namespaces",
     "netlink_socket",
+    "read_links",
     "read_netns",
     "read_netns_all",
 ]
@@ -460,6 +461,17 @@ def read_netns(netns_path: str | None = None) -> tuple[list[dict[str, Any]], lis
 
 
 Table = list[dict[str, Any]]
+
+
+def read_links(netns_path: str | None = None) -> Table:
+    """Links with their addresses of one namespace (``ip -j address``-shaped).
+
+    Raises:
+        OSError: no netlink here, no such namespace, not permitted.
+        ValueError: a malformed reply.
+    """
+    with _Rtnl(netlink_socket(netns_path)) as rtnl:
+        return _links_and_addrs(rtnl)
 
 
 def read_netns_all(netns_path: str | None = None) -> tuple[Table, Table, Table, tuple[float, float, float]]:

@@ -127,8 +127,13 @@ class Runner(Protocol):
         """Read a file whole; a missing or unreadable file is a failure in the result."""
         ...
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        """Ask one DNS server one question; the answer record of ``dns-answers-json``."""
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Ask one DNS server ``(name, rdtype)`` questions, from inside ``netns`` when given.
+
+        One ``dns-answers-json`` record per question, in order; never raises.
+        """
         ...
 
 
@@ -214,11 +219,13 @@ class SubprocessRunner:
             return Result(argv, started=started, failure=Failure("error", f"{path}: {exc.strerror or exc}"))
         return Result(argv, data, duration_s=time.monotonic() - t0, started=started)
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        """Ask ``server`` (and only it) with dnspython; see :mod:`netatlas.collect.names`."""
-        from netatlas.collect.names import query_server
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Ask ``server`` (and only it) with dnspython; see :func:`netatlas.collect.dns_query.ask_server`."""
+        from netatlas.collect.dns_query import ask_server
 
-        return query_server(server, port, name, rdtype, timeout)
+        return ask_server(server, port, questions, timeout, netns)
 
 
 _DAEMON_DOWN = (
@@ -256,7 +263,8 @@ class ReplayRunner:
     Args:
         commands: argv tuple → stdout bytes, or a :class:`Result` for failures.
         files: path → bytes.
-        dns: (server, name, rdtype) → answer record; unrecorded questions time out.
+        dns: (server, name, rdtype), or (netns, server, name, rdtype) for a question
+            asked from inside a namespace → answer record; unrecorded questions time out.
     Anything not recorded is a ``missing-binary`` (commands) or ``not-installed``
     (files) failure, exactly as on a machine without it.
     """
@@ -265,7 +273,7 @@ class ReplayRunner:
         self,
         commands: Mapping[tuple[str, ...], bytes | Result] | None = None,
         files: Mapping[str, bytes | Result] | None = None,
-        dns: Mapping[tuple[str, str, str], dict[str, Any]] | None = None,
+        dns: Mapping[tuple[str, ...], dict[str, Any]] | None = None,
     ) -> None:
         self.commands = dict(commands or {})
         self.files = dict(files or {})
@@ -292,12 +300,16 @@ class ReplayRunner:
             return got
         return Result(argv, got)
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        """A recorded answer keyed by (server, name, rdtype); never the network."""
-        self.calls.append(("dns", server, name, rdtype))
-        got = self.dns.get((server, name, rdtype))
-        if got is not None:
-            return dict(got)
-        from netatlas.collect.names import no_answer
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded answers keyed by (netns, server, name, rdtype), else (server, name, rdtype); never the network."""
+        from netatlas.collect.dns_query import no_answer
 
-        return no_answer(server, port, name, rdtype, "not recorded (replay)")
+        out = []
+        for name, rdtype in questions:
+            self.calls.append(("dns", *([netns] if netns else []), server, name, rdtype))
+            got = self.dns.get((netns, server, name, rdtype)) if netns else None
+            got = got if got is not None else self.dns.get((server, name, rdtype))
+            out.append(dict(got) if got is not None else no_answer(server, port, name, rdtype, "not recorded (replay)"))
+        return out

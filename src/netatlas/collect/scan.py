@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import platform
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -21,9 +21,12 @@ from netatlas.collect.runner import Result, Runner, SubprocessRunner
 from netatlas.errors import CollectError
 from netatlas.model import Evidence, Failure
 
-__all__ = ["COLLECTORS", "Progress", "scan"]
+__all__ = ["COLLECTORS", "Planner", "Progress", "platform_planners", "scan"]
 
 Progress = Callable[[str, str, Failure | None], None]
+Planner = Callable[[Runner], list[Planned]]
+"""What the scan asks for vantages: a platform's collector (``mod.plan``), or anything
+else that plugs in the same way (the lab: :func:`netatlas.lab.collect.planner`)."""
 
 COLLECTORS: dict[str, tuple[str, ...]] = {
     "Linux": ("linux", "docker_engine", "kubectl"),
@@ -33,25 +36,28 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 """Collector modules (``netatlas.collect.<name>``) run on each platform, in order."""
 
 
-def _planners(
+def platform_planners(
     system: str,
-    runner: Runner,
-    netns: Sequence[str] | None,
-    kinds: set[str] | None,
+    netns: Sequence[str] | None = None,
+    kinds: Iterable[str] | None = None,
     kube_context: str | None = None,
-) -> list[Callable[[], list[Planned]]]:
-    """Each collector's ``plan``, ready to call, in ``COLLECTORS`` order.
+) -> list[Planner]:
+    """Each collector's ``plan`` for ``system``, in ``COLLECTORS`` order.
 
     With ``kinds``, a collector after the first (the platform's own, which the others
     hang their vantages on) is left out when it produces none of them: ``--only hosts``
     asks no Docker engine and runs no kubectl.
+
+    Raises:
+        CollectError: ``system`` has no collectors.
     """
     names = COLLECTORS.get(system)
     if not names:
         raise CollectError("unsupported", f"live scanning of {system} is not implemented yet; use --bundle")
+    wanted = None if kinds is None else set(kinds)
 
-    def planner(mod: Any, name: str) -> Callable[[], list[Planned]]:
-        def plan() -> list[Planned]:
+    def planner(mod: Any, name: str) -> Planner:
+        def plan(runner: Runner) -> list[Planned]:
             if name == "linux" and netns is not None:
                 return list(mod.plan(runner, netns=list(netns)))
             if name == "kubectl":
@@ -63,7 +69,7 @@ def _planners(
     out = []
     for i, name in enumerate(names):
         mod: Any = importlib.import_module(f"netatlas.collect.{name}")
-        if i > 0 and kinds is not None and not set(getattr(mod, "PRODUCES", ())) & kinds:
+        if i > 0 and wanted is not None and not set(getattr(mod, "PRODUCES", ())) & wanted:
             continue
         out.append(planner(mod, name))
     return out
@@ -78,7 +84,8 @@ def scan(
     netns: Iterable[str] | None = None,
     progress: Progress | None = None,
     system: str | None = None,
-    lab: str | None = None,
+    planners: Sequence[Planner] | None = None,
+    meta: Mapping[str, Any] | None = None,
     kube_context: str | None = None,
 ) -> Bundle:
     """Scan this machine's vantages into a bundle.
@@ -91,26 +98,26 @@ def scan(
         netns: Linux namespace names to scan (default: every one in ``/run/netns``).
         progress: called with (vantage id, evidence id, failure) as sources finish.
         system: ``platform.system()`` to scan as (tests replay other platforms).
-        lab: scan only this running lab's namespaces (``netatlas lab up``), one vantage
-            per vantage its topology declares, instead of this machine.
+        planners: plan these instead of this platform's collectors; the first is the
+            one the others hang their vantages on. A running lab's vantages come this
+            way (:func:`netatlas.lab.collect.scan_lab`): the scan knows no lab.
+        meta: more for the bundle's ``meta`` (the lab's name).
         kube_context: a kubeconfig context to map wherever its cluster runs; without
             it only a cluster on this machine is entered (:mod:`netatlas.collect.kubectl`),
             and any other current context is recorded as skipped.
 
     Raises:
         CollectError: this platform has no collector yet.
-        LabError: ``lab`` is not up.
+        NetatlasError: whatever a planner raises (``LabError``: the lab is not up).
     """
     system = system or platform.system()
     run = runner or SubprocessRunner()
     kinds = None if only is None else set(only)
     created = datetime.now(timezone.utc)
-    if lab is not None:
-        from netatlas.lab.collect import plan as lab_plan
-
-        planners: list[Callable[[], list[Planned]]] = [lambda: lab_plan(run, lab)]
-    else:
-        planners = _planners(system, run, list(netns) if netns is not None else None, kinds, kube_context)
+    if planners is None:
+        planners = platform_planners(system, list(netns) if netns is not None else None, kinds, kube_context)
+    if not planners:
+        raise CollectError("unsupported", "nothing to scan: no planner given")
     timed = _Timed(run, timeout)
 
     def one(job: tuple[str, Source]) -> Evidence | None:
@@ -140,8 +147,8 @@ def scan(
     # The first collector (this platform's own) plans here at once; the others
     # discover their vantages (Docker's API, kubectl) on the pool meanwhile.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        later = [pool.submit(p) for p in planners[1:]]
-        start(0, planners[0](), pool)
+        later = [pool.submit(p, run) for p in planners[1:]]
+        start(0, planners[0](run), pool)
         for i, fut in enumerate(later, start=1):
             start(i, fut.result(), pool)
         done.update({key: f.result() for key, f in waiting.items()})
@@ -150,7 +157,7 @@ def scan(
         vantages=tuple(p.vantage for p in plans),
         evidence=tuple(evidence),
         created=created,
-        meta={"platform": system, "only": sorted(kinds) if kinds else None, **({"lab": lab} if lab else {})},
+        meta={"platform": system, "only": sorted(kinds) if kinds else None, **(meta or {})},
     )
 
 
@@ -167,5 +174,7 @@ class _Timed:
     def read(self, path: str) -> Result:
         return self._inner.read(path)
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        return self._inner.query_dns(server, port, name, rdtype, min(timeout, self._timeout))
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._inner.ask_dns(server, port, questions, min(timeout, self._timeout), netns)

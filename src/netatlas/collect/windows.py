@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from netatlas.collect.base import Planned, Source, read_with_fallback
-from netatlas.collect.linux import SPECIAL_NAMES
+from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
 
@@ -391,8 +391,10 @@ class _AsDefaultUser:
     def read(self, path: str) -> Result:
         return self._inner.read(path)
 
-    def query_dns(self, server: str, port: int, name: str, rdtype: str, timeout: float) -> dict[str, Any]:
-        return self._inner.query_dns(server, port, name, rdtype, timeout)
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._inner.ask_dns(server, port, questions, timeout, netns)
 
 
 class _Gate:

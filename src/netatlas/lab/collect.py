@@ -12,12 +12,17 @@ Vantages get the ids, kinds and parents the topology gives them (``host`` is a
 ``windows-host``, ``wsl:kali-linux`` and ``wsl:Ubuntu`` are two ``wsl-distro``
 vantages of one namespace), so the atlas of the z820 lab has the same shape as the
 atlas of the z820 example bundle.
+
+The lab plugs into :func:`netatlas.collect.scan.scan` the way a platform's collectors
+do, as a planner (:func:`planner`); the scan itself knows no lab. :func:`scan_lab` is
+that scan.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from netatlas.collect import netlink
 from netatlas.collect.base import Planned, Source
@@ -26,7 +31,10 @@ from netatlas.lab.build import STATE_ROOT, running_topology
 from netatlas.lab.topology import NodeSpec, Topology
 from netatlas.model import Vantage
 
-__all__ = ["lab_names", "plan", "plan_topology"]
+if TYPE_CHECKING:
+    from netatlas.bundle import Bundle
+
+__all__ = ["lab_names", "plan", "plan_topology", "planner", "scan_lab"]
 
 _SPECIAL = ("localhost", "host.docker.internal", "gateway.docker.internal", "kubernetes.docker.internal")
 
@@ -103,3 +111,26 @@ def plan(runner: Runner, lab: str) -> list[Planned]:
     """
     del runner  # discovery is the lab's own state file
     return plan_topology(running_topology(lab))
+
+
+def planner(lab: str) -> Callable[[Runner], list[Planned]]:
+    """The running lab ``lab`` as a planner for :func:`netatlas.collect.scan.scan`."""
+    return lambda runner: plan(runner, lab)
+
+
+def scan_lab(lab: str, **options: Any) -> Bundle:
+    """A scan of the running lab ``lab``'s vantages only, none of this machine's.
+
+    Args:
+        lab: the lab's name (``netatlas lab up``).
+        options: for :func:`netatlas.collect.scan.scan` (``only``, ``timeout``, ``progress`` …).
+
+    Returns:
+        The :class:`~netatlas.bundle.Bundle`; its ``meta`` names the lab.
+
+    Raises:
+        LabError: the lab is not up.
+    """
+    from netatlas.collect.scan import scan
+
+    return scan(planners=[planner(lab)], meta={"lab": lab}, **options)

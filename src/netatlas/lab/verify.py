@@ -346,11 +346,11 @@ def verify(
         LabError: the lab is not up, or a probe tool is missing.
     """
     from netatlas.atlas import build_atlas
-    from netatlas.collect.scan import scan
     from netatlas.lab.build import running_topology
+    from netatlas.lab.collect import scan_lab
 
     topo = running_topology(lab)
-    atlas = build_atlas(scan(lab=lab))
+    atlas = build_atlas(scan_lab(lab))
     if mutate is not None:
         atlas = mutate(atlas)
     return verify_topology(topo, atlas, limit=limit, workers=workers)

@@ -153,7 +153,11 @@ class _World:
 
     @cached_property
     def listeners(self) -> dict[str, list[ListenerRecord]]:
-        out: dict[str, list[ListenerRecord]] = {}
+        """Each node's listeners; a node whose listener list was read and is empty maps to ``[]``."""
+        read = self.atlas.settings.get("listeners_read")
+        out: dict[str, list[ListenerRecord]] = (
+            {n: [] for n in read if isinstance(n, str)} if isinstance(read, list) else {}
+        )
         for li in self.atlas.listeners:
             out.setdefault(li.node, []).append(li)
         return out
