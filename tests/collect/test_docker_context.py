@@ -294,3 +294,41 @@ def test_an_http_error_names_the_context_too(clean_env: Path, tmp_path: Path, en
     res = docker_engine.DockerApi(timeout=5, environment={"DOCKER_CONFIG": str(cfg)}).get("/plugins")
     assert res.failure is not None and "HTTP 404" in res.failure.message
     assert f"docker context 'colima': unix://{sock}" in res.failure.message
+
+
+# --------------------------------------------------------------------------- no engine here: no vantage
+
+
+@pytest.mark.parametrize(
+    ("system", "present", "expected"),
+    [
+        ("Windows", set(), False),
+        ("Windows", {"\\\\.\\pipe\\docker_engine"}, True),
+        ("Windows", {"\\\\.\\pipe\\dockerDesktopLinuxEngine"}, True),
+        ("Windows", {"C:\\Program Files\\Docker\\Docker\\resources\\bin\\docker.exe"}, True),
+        ("Windows", {"C:\\Users\\joe\\docker.exe"}, False),  # only in the current folder: not a CLI on PATH
+        ("Darwin", set(), False),
+        ("Darwin", {"/Users/joe/.docker/run/docker.sock"}, True),
+        ("Darwin", {"/var/run/docker.sock"}, True),
+        ("Darwin", {"/opt/homebrew/bin/docker"}, True),
+    ],
+)
+def test_an_engine_is_planned_only_with_its_pipe_socket_or_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, system: str, present: set[str], expected: bool
+) -> None:
+    from netatlas.collect import docker_engine, runner
+
+    monkeypatch.setattr(docker_engine, "_exists", lambda p: p in present)
+    monkeypatch.setattr(runner, "_is_file", lambda p: p in present)
+    path = (
+        ".;C:\\Program Files\\Docker\\Docker\\resources\\bin;C:\\Windows\\System32"
+        if system == "Windows"
+        else ".:/opt/homebrew/bin:/usr/bin"
+    )
+    env = {"PATH": path, "HOME": "/Users/joe", "DOCKER_CONFIG": str(tmp_path)}  # no context, no DOCKER_HOST
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT"):
+        monkeypatch.delenv(k, raising=False)
+    assert docker_engine.DockerApi(environment=env).installed(system) is expected
+    monkeypatch.setattr(docker_engine.os, "environ", env)
+    plans = docker_engine.plan(SubprocessRunner(), system=system) if not expected else None
+    assert plans in ([], None)  # nothing to map, not a failed connection to an engine that is not there

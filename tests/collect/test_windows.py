@@ -64,6 +64,7 @@ def replay(
 def z820_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in INDEX["env"].items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setattr(windows, "oem_codepage", lambda: "cp437")  # GetOEMCP of en-US
 
 
 def _scan(rr: ReplayRunner) -> Bundle:
@@ -109,6 +110,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "route-print",
         "ps-netipaddress",
         "ps-netroute",
+        "ps-netipinterface",
         "ps-dnsclientserver",
         "ps-netadapter",
         "ps-nettcpconnection",
@@ -319,6 +321,18 @@ def test_host_name_falls_back_to_hostname(monkeypatch: pytest.MonkeyPatch) -> No
     assert b.vantage("host").name == "z820"
 
 
+def test_name_checks_use_the_dns_host_name_not_the_netbios_computername(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COMPUTERNAME is NetBIOS: upper case, at most 15 characters."""
+    monkeypatch.setenv("COMPUTERNAME", "JOES-WORKSTATIO")
+    rr = replay(commands={(SYS32 + "hostname.exe",): b"joes-workstation-2024\r\n"})
+    b = _scan(rr)
+    assert b.vantage("host").name == "joes-workstation-2024"
+    getent = [c for c in rr.calls if "getent" in c]
+    assert getent and all("joes-workstation-2024" in c and "JOES-WORKSTATIO" not in c for c in getent)
+    # without hostname.exe, COMPUTERNAME is what there is
+    assert _scan(replay()).vantage("host").name == "JOES-WORKSTATIO"
+
+
 # --------------------------------------------------------------------------- argv safety
 
 _SHELLISH = re.compile(r"[;&|<>`$\"'\\*?(){}\[\]\n\r]")
@@ -357,7 +371,7 @@ def test_no_argv_contains_interpolated_shell_syntax() -> None:
             assert not _SHELLISH.search(arg), (argv, arg)
         if argv[0] == WSL and "-d" in argv:
             i = argv.index("-d")
-            assert argv[i + 1] in names and argv[i + 2] == "--exec"
+            assert argv[i + 1] in names and argv[i + 2 : i + 5] == ("-u", "root", "--exec")
     # the PowerShell scripts are constants: no format fields, no data
     for script in scripts:
         assert "{" not in script and "%" not in script and "$" not in script
@@ -370,9 +384,9 @@ def test_distro_names_are_single_argv_elements(name: str) -> None:
         src.get(rec)
     assert rec.calls
     for argv in rec.calls:
-        assert argv[:4] == (WSL, "-d", name, "--exec")
+        assert argv[:6] == (WSL, "-d", name, "-u", "root", "--exec")
         assert argv.count(name) == 1
-        assert not any(_SHELLISH.search(a) for a in argv[4:] if a != name)
+        assert not any(_SHELLISH.search(a) for a in argv[6:] if a != name)
 
 
 def test_odd_distro_names_from_wsl_list_reach_argv_unchanged() -> None:
@@ -384,7 +398,7 @@ def test_odd_distro_names_from_wsl_list_reach_argv_unchanged() -> None:
     assert entered == {"x;reboot", "it's"}
     for c in rr.calls:
         if c[:2] == (WSL, "-d"):
-            assert c[3] == "--exec"
+            assert c[3:6] == ("-u", "root", "--exec")
 
 
 def test_collector_never_uses_a_shell_or_subprocess() -> None:
@@ -402,6 +416,7 @@ def test_every_windows_tool_runs_by_absolute_path_under_system32() -> None:
     _scan(rr)
     programs = {c[0] for c in rr.calls if c[0] not in ("read", "kubectl")}
     assert programs == {
+        SYS32 + "hostname.exe",
         SYS32 + "ipconfig.exe",
         SYS32 + "route.exe",
         SYS32 + "netsh.exe",
@@ -410,7 +425,7 @@ def test_every_windows_tool_runs_by_absolute_path_under_system32() -> None:
     }
     ev = _by_id(_scan(replay()))
     assert ev["host/route-print"].argv == (SYS32 + "route.exe", "print")
-    assert ev["wsl:Ubuntu/hosts"].argv == (WSL, "-d", "Ubuntu", "--exec", "cat", "/etc/hosts")
+    assert ev["wsl:Ubuntu/hosts"].argv == (WSL, "-d", "Ubuntu", "-u", "root", "--exec", "cat", "/etc/hosts")
 
 
 def test_system_root_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -523,3 +538,168 @@ def test_rancher_desktop_data_is_never_entered() -> None:
     b = _scan(rr)
     assert {v.id for v in b.vantages} == {"host", "wsl:rancher-desktop"}
     assert not [c for c in rr.calls if "rancher-desktop-data" in c]
+
+
+# --------------------------------------------------------------------------- PowerShell scripts
+
+
+def test_powershell_selects_only_what_the_parsers_read_compressed_and_without_script_blocks() -> None:
+    """PowerShell#24554: whole CIM objects drag CimClass/CimInstanceProperties into ConvertTo-Json."""
+    for kind, script in windows.PS_SCRIPTS.items():
+        assert "| Select-Object " in script and script.endswith("| ConvertTo-Json -Depth 3 -Compress"), kind
+        assert "{" not in script and "$" not in script and "Cim" not in script, kind
+        data = _by_id(_scan(replay()))[f"host/{kind}"].data
+        assert b"CimClass" not in data and data.count(b"\r\n") == 1, kind  # one compressed line
+
+
+def test_get_netadapter_includes_hidden_adapters_such_as_wsl_s() -> None:
+    """microsoft/WSL#11242: on Windows 11 22H2+ Get-NetAdapter hides vEthernet (WSL) without -IncludeHidden."""
+    assert windows.PS_SCRIPTS["ps-netadapter"].count("Get-NetAdapter -IncludeHidden |") == 1
+    b = _scan(replay())
+    names = [i.name for i in parse("ps-netadapter", _by_id(b)["host/ps-netadapter"].data).interfaces]
+    assert "vEthernet (WSL)" in names and "Local Area Connection* 1" in names
+    host = build_atlas(b).node("node:host")
+    assert host is not None
+    wsl_if = next(i for i in host.interfaces if i.name == "vEthernet (WSL)")
+    assert (wsl_if.mtu, wsl_if.up) == (1500, True)  # only Get-NetAdapter says these
+
+
+# --------------------------------------------------------------------------- the user's console, OEM output
+
+OEM = Path(__file__).resolve().parents[1] / "fixtures" / "collect" / "windows-oem"
+
+
+def test_scripts_leave_the_user_s_console_alone() -> None:
+    """[Console]::OutputEncoding fails under ConstrainedLanguage and changes the user's console."""
+    for script in windows.PS_SCRIPTS.values():
+        assert "Console" not in script and "OutputEncoding" not in script
+
+
+def test_oem_output_is_decoded_with_the_code_page_the_collector_recorded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PowerShell 5.1 in a console of its own writes the OEM code page (850 on a Spanish Windows)."""
+    from netatlas.bundle import read_bundle, write_bundle
+    from netatlas.redact import redact_bundle
+
+    monkeypatch.setattr(windows, "oem_codepage", lambda: "cp850")
+    argv = (*windows.powershell(), windows.PS_SCRIPTS["ps-netadapter"])
+    data = (OEM / "ps-netadapter-es-cp850.out").read_bytes()
+    b = _scan(replay(commands={argv: data}))
+    ev = _by_id(b)["host/ps-netadapter"]
+    assert ev.data == data and ev.encoding == "cp850"
+    assert _by_id(b)["host/ipconfig"].encoding == "cp850"
+    assert _by_id(b)["host/wsl-list"].encoding == "utf-16-le"
+    assert _by_id(b)["wsl:Ubuntu/hosts"].encoding is None  # Linux inside: UTF-8 as the parsers read it
+
+    def wired(bundle: Bundle) -> tuple[int | None, bool | None]:
+        atlas = build_atlas(bundle)
+        assert not [p for p in atlas.problems if p.code == "parse-error"], atlas.problems
+        host = atlas.node("node:host")
+        assert host is not None
+        iface = next(i for i in host.interfaces if i.name == "Conexión de área local")
+        return iface.mtu, iface.up
+
+    assert wired(b) == (1500, True)
+    # the bundle keeps the encoding; a manifest without it (older netatlas) still reads
+    back = read_bundle(write_bundle(b, tmp_path / "b"))
+    assert _by_id(back)["host/ps-netadapter"].encoding == "cp850"
+    assert wired(back) == (1500, True)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["evidence"]:
+        entry.pop("encoding", None)
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert _by_id(read_bundle(tmp_path / "b"))["host/ps-netadapter"].encoding is None
+    # redaction rewrites it in its own code page and keeps saying which
+    red = redact_bundle(b, b"k" * 32)
+    rev = _by_id(red)[next(e.id for e in red.evidence if e.kind == "ps-netadapter")]
+    assert rev.encoding == "cp850" and rev.failure is None
+    assert "Conexión de área local" in rev.data.decode("cp850")
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+class _Timeouts(ReplayRunner):
+    """The Z820 replay, recording the timeout each command was given."""
+
+    def __init__(self, inner: ReplayRunner) -> None:
+        super().__init__(inner.commands, inner.files, inner.dns)
+        self.timeouts: dict[tuple[str, ...], float] = {}
+
+    def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        self.timeouts[tuple(argv)] = timeout
+        return super().run(argv, timeout=timeout)
+
+
+@pytest.mark.parametrize("cap", [10.0, 3.0, 60.0])
+def test_powershell_s_own_need_raises_the_scan_s_cap(cap: float) -> None:
+    rr = _Timeouts(replay())
+    scan(rr, system="Windows", timeout=cap)
+    ps = {t for a, t in rr.timeouts.items() if a[0] == PS}
+    assert ps == {windows.PS_NEEDS}  # 30 s, not cut at --timeout
+    assert rr.timeouts[(SYS32 + "ipconfig.exe", "/all")] == cap
+    getent = next(t for a, t in rr.timeouts.items() if "getent" in a)
+    assert getent == min(cap, 5)  # a source's own lower limit still holds
+
+
+# Constructed from microsoft/WSL#12028 (wsl.exe -d Ubuntu -u zlx, WSL 2.2.4): the distro
+# init's line in UTF-8, then wsl.exe's localized message and its error code in UTF-16LE,
+# exit 4294967295; here for a distro without a root entry in /etc/passwd.
+NO_ROOT = b"<3>WSL (11) ERROR: CreateProcessParseCommon:740: getpwnam(root) failed 17\n" + _wsl_utf16(
+    "User not found.\nError code: Wsl/WSL_E_USER_NOT_FOUND\n"
+)
+
+
+def test_distro_sources_run_as_root_so_ss_names_root_s_listeners() -> None:
+    rr = replay()
+    b = _scan(rr)
+    entered = [c for c in rr.calls if c[:2] == (WSL, "-d")]
+    assert entered and all(c[3:6] == ("-u", "root", "--exec") for c in entered)
+    assert _by_id(b)["wsl:Ubuntu/ss-listen"].argv[:6] == (WSL, "-d", "Ubuntu", "-u", "root", "--exec")
+
+
+def test_without_root_a_distro_falls_back_to_its_default_user() -> None:
+    ubuntu = [c for c in INDEX["commands"] if c["argv"][:3] == [WSL, "-d", "Ubuntu"]]
+    as_root = {tuple(c["argv"]): _failed(tuple(c["argv"]), b"", 4294967295) for c in ubuntu}
+    as_root = {a: replace_stderr(r, NO_ROOT) for a, r in as_root.items()}
+    default = {tuple(c["argv"][:3] + c["argv"][5:]): _recorded(c) for c in ubuntu}
+    rr = replay(commands={**as_root, **default})
+    sources = windows.distro_sources("wsl:Ubuntu", "Ubuntu", ["Z820"])
+    results = [s.get(rr) for s in sources if s.kind != "getent-hosts"]  # one after the other
+    assert all(r.failure is None for r in results), results
+    calls = [c for c in rr.calls if c[:3] == (WSL, "-d", "Ubuntu")]
+    assert [c for c in calls if "root" in c] == [calls[0]]  # asked once as root, then never again
+    assert results[0].argv == (WSL, "-d", "Ubuntu", "--exec", "ip", "-j", "address")
+
+
+def replace_stderr(res: Result, err: bytes) -> Result:
+    from dataclasses import replace
+
+    return replace(res, stderr=err, failure=classify_exit(res.argv, res.exit_code or 1, err))
+
+
+# --------------------------------------------------------------------------- effective route metrics
+
+
+def test_get_netroute_metrics_get_the_interface_metric_windows_adds() -> None:
+    """RouteMetric is 0 on both defaults; Windows adds Ethernet's 25 and Wi-Fi's 35 (Get-NetIPInterface)."""
+    from netatlas.atlas.observe import observe
+    from netatlas.reach import why
+
+    b = _scan(replay(drop=lambda a: a == (SYS32 + "route.exe", "print")))  # only Get-NetRoute's routes
+    obs, _problems = observe(b.vantages, b.evidence)
+    defaults = {(r.interface, r.metric) for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"}
+    assert defaults == {("Ethernet", 25), ("Wi-Fi", 35)}  # not a tie at 0
+    assert ("vEthernet (WSL)", 5256) in {(r.interface, r.metric) for r in obs["host"].routes}
+    result = why(build_atlas(b), "host", "203.0.113.7", 443)
+    assert "dev Ethernet" in " ".join(h.note for h in result.hops)
+
+
+def test_without_get_netipinterface_get_netroute_routes_keep_their_own_metric() -> None:
+    from netatlas.atlas.observe import observe
+
+    ps = (*windows.powershell(), windows.PS_SCRIPTS["ps-netipinterface"])
+    b = _scan(replay(drop=lambda a: a in (ps, (SYS32 + "route.exe", "print"))))
+    obs, _problems = observe(b.vantages, b.evidence)
+    assert {r.metric for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"} == {0}

@@ -56,10 +56,15 @@ class Observation:
     settings_evidence: dict[str, str] = field(default_factory=dict)
     """Which evidence each setting was taken from (the first that gave it)."""
     kinds: set[str] = field(default_factory=set)
+    partial_metrics: list[Route] = field(default_factory=list)
+    """Routes whose metric is the route's own only (``Get-NetRoute``'s ``RouteMetric``):
+    :meth:`finish` adds their interface's metric, as Windows compares them."""
 
     def add(self, ev: Evidence, facts: Facts) -> None:
         """Fold one evidence's facts into the observation."""
         self.kinds.add(ev.kind)
+        if facts.settings.get("route_metric_only") is True:
+            self.partial_metrics.extend(facts.routes)
         for iface in facts.interfaces:
             old = self.interfaces.get(iface.name)
             self.interfaces[iface.name] = iface if old is None else _merge_iface(old, iface)
@@ -78,8 +83,37 @@ class Observation:
         self.hops.extend((h, ev) for h in facts.hops)
         self.neighbours.extend((nb, ev) for nb in facts.neighbours)
         for key, value in facts.settings.items():
+            if key == "route_metric_only":
+                continue
+            held = self.settings.get(key)
+            if key == "interface_metrics" and isinstance(value, dict) and isinstance(held, dict):
+                self.settings[key] = {f: {**_map(value.get(f)), **_map(held.get(f))} for f in {*held, *value}}
+                continue
             self.settings.setdefault(key, value)
             self.settings_evidence.setdefault(key, ev.id)
+
+    def finish(self) -> None:
+        """Complete what needs every evidence: the effective metric of ``Get-NetRoute`` routes.
+
+        Windows compares a route's ``RouteMetric`` plus its interface's metric
+        (``Get-NetIPInterface``); without the sum a VPN's default route and Wi-Fi's
+        (both ``RouteMetric`` 0) would tie and the first would win.
+        """
+        metrics = self.settings.get("interface_metrics")
+        if not self.partial_metrics or not isinstance(metrics, dict):
+            return
+        partial = set(self.partial_metrics)
+        out: list[Route] = []
+        for r in self.routes:
+            if r in partial and r.metric is not None and r.interface is not None:
+                per = metrics.get("inet" if r.destination.version == 4 else "inet6")
+                extra = per.get(r.interface) if isinstance(per, dict) else None
+                if isinstance(extra, int) and not isinstance(extra, bool):
+                    r = replace(r, metric=r.metric + extra)
+            if r not in out:
+                out.append(r)
+        self.routes = out
+        self.partial_metrics = []
 
     def neighbour_mac(self, address: IPAddress, interface: str | None = None) -> str | None:
         """The MAC this vantage's neighbour table holds for ``address`` (on ``interface``), if any."""
@@ -114,6 +148,10 @@ class Observation:
                         break
             out.append(replace(iface, addresses=tuple(addrs)))
         return tuple(out)
+
+
+def _map(value: object) -> dict[str, object]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _merge_iface(old: Interface, new: Interface) -> Interface:
@@ -164,9 +202,11 @@ def observe(
             problems.append(Problem(ev.id, ev.vantage, "unknown-vantage", "no such vantage"))
             continue
         try:
-            facts = parse(ev.kind, ev.data, source=ev.id)
+            facts = parse(ev.kind, ev.content(), source=ev.id)  # in its recorded encoding
         except NetatlasError as exc:
             problems.append(Problem(ev.id, ev.vantage, "parse-error", str(exc)))
             continue
         obs[ev.vantage].add(ev, facts)
+    for o in obs.values():
+        o.finish()
     return obs, problems

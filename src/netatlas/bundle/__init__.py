@@ -7,6 +7,10 @@ Layout (schema version 1)::
     evidence/<n>-<id>.out      each evidence's bytes, exactly as captured
     evidence/<n>-<id>.err      its stderr, when there was any
 
+An evidence entry names its ``encoding`` when the collector knew it (a Windows
+tool's OEM code page, ``wsl.exe``'s UTF-16LE); entries written before that field,
+or without one, are read as the parsers recognise them.
+
 The manifest is described by ``docs/schema/bundle-manifest.schema.json``. A bundle
 written by a newer schema is refused with :class:`~netatlas.errors.SchemaVersionError`
 rather than half-read. Writing goes to a temporary sibling first and is renamed into
@@ -48,6 +52,8 @@ MAX_BUNDLE_BYTES = 1 << 30
 """Largest total of evidence bytes a bundle may unpack to (1 GiB)."""
 _MAX_MANIFEST_BYTES = 64 << 20
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ENCODING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+"""A codec name as the manifest may carry one (``cp850``, ``utf-16-le``)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ def _manifest(bundle: Bundle, files: list[tuple[str, str | None]]) -> dict[str, 
             "taken_at": ev.taken_at.isoformat() if ev.taken_at else None,
             "failure": ev.failure.to_dict() if ev.failure else None,
         }
+        if ev.encoding is not None:
+            entry["encoding"] = ev.encoding
         entries.append(entry)
     return {
         "format": FORMAT,
@@ -265,6 +273,9 @@ def _evidence(src: _Source, where: Path, entries: Iterable[Any]) -> Iterator[Evi
             stderr = src.read(str(raw["stderr_file"])) if raw.get("stderr_file") else b""
             failure = raw.get("failure")
             taken = raw.get("taken_at")
+            encoding = raw.get("encoding")
+            if encoding is not None and not (isinstance(encoding, str) and _ENCODING.match(encoding)):
+                raise BundleError(f"{where}: manifest evidence #{n} is malformed: encoding {encoding!r}")
             yield Evidence(
                 id=str(raw["id"]),
                 vantage=str(raw["vantage"]),
@@ -276,6 +287,7 @@ def _evidence(src: _Source, where: Path, entries: Iterable[Any]) -> Iterator[Evi
                 duration_s=float(raw.get("duration_s") or 0.0),
                 taken_at=datetime.fromisoformat(taken) if taken else None,
                 failure=Failure(code=str(failure["code"]), message=str(failure["message"])) if failure else None,
+                encoding=encoding,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{where}: manifest evidence #{n} is malformed: {exc!r}") from exc

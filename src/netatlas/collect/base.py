@@ -34,6 +34,11 @@ class Source:
             runs these in its own thread, since threads only add lock contention to
             work that holds the interpreter; sources that wait on a process or the
             network run on the thread pool meanwhile.
+        encoding: the encoding its output is known to be in (a Windows tool writes
+            its console's OEM code page), kept on the evidence for the parsers.
+        needs: seconds this source is known to need (a cold Windows PowerShell 5.1
+            takes several); it raises the scan's per-source cap (``--timeout``) for
+            this source instead of being cut at it.
     """
 
     id: str
@@ -42,6 +47,8 @@ class Source:
     optional: bool = False
     fetched: Result | None = None
     local: bool = False
+    encoding: str | None = None
+    needs: float | None = None
 
     def get(self, runner: Runner) -> Result:
         """The result, running the source unless discovery already did."""
@@ -49,7 +56,7 @@ class Source:
 
     def evidence(self, vantage: str, result: Result) -> Evidence:
         """A result of this source as evidence."""
-        return result.evidence(self.id, vantage, self.kind)
+        return result.evidence(self.id, vantage, self.kind, self.encoding)
 
 
 @dataclass(frozen=True)

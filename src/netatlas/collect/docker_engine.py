@@ -103,6 +103,40 @@ MAX_NAMES = 24
 """Names asked from inside one container at most (each asked for A and AAAA)."""
 DEFAULT_API_TIMEOUT = 5.0
 _DEFAULT_SOCKET = "/var/run/docker.sock"
+_WINDOWS_PIPES = ("\\\\.\\pipe\\docker_engine", "\\\\.\\pipe\\dockerDesktopLinuxEngine")
+"""The engine's named pipes on Windows: ``docker_engine`` (the default ``DOCKER_HOST``,
+``npipe:////./pipe/docker_engine``) and Docker Desktop's Linux engine (its
+``desktop-linux`` context)."""
+_MACOS_SOCKETS = ("/var/run/docker.sock", "~/.docker/run/docker.sock")
+"""Where a macOS engine listens: the system socket Docker Desktop links when allowed,
+and Docker Desktop's per-user socket (4.13+), which its ``desktop-linux`` context names."""
+
+
+def _exists(path: str) -> bool:
+    """A socket, pipe or file at ``path`` (a named pipe answers ``os.stat`` on Windows)."""
+    return os.path.lexists(path)
+
+
+def engine_present(system: str, env: Mapping[str, str]) -> bool:
+    """Whether anything on this machine says a Docker engine is here.
+
+    Linux: the default socket. Windows: the engine's named pipe or the ``docker``
+    CLI on ``PATH``. macOS: the system or Docker Desktop's socket, or the CLI. A
+    machine with none of these gets no engine vantage, rather than one whose only
+    news is a failed connection.
+    """
+    if system == "Linux":
+        return _exists(_DEFAULT_SOCKET)
+    path = next((v for k, v in env.items() if k.upper() == "PATH"), "")
+    if system == "Windows":
+        from netatlas.collect.runner import windows_program
+
+        pathext = next((v for k, v in env.items() if k.upper() == "PATHEXT"), None)
+        return any(_exists(p) for p in _WINDOWS_PIPES) or windows_program("docker", path, pathext) is not None
+    home = env.get("HOME") or str(Path.home())
+    sockets = [s.replace("~", home, 1) for s in _MACOS_SOCKETS]
+    cli = [str(Path(d) / "docker") for d in path.split(os.pathsep) if d.startswith("/")]  # never the current folder
+    return any(_exists(p) for p in sockets + cli)
 
 
 class ApiClient(Protocol):
@@ -186,14 +220,13 @@ class DockerApi:
             self._where = docker_context.resolve(self._env)
         return self._where
 
-    def installed(self) -> bool:
-        """False when nothing says an engine exists: no ``DOCKER_HOST``, no context, no default socket (Linux)."""
+    def installed(self, system: str | None = None) -> bool:
+        """False when nothing says an engine exists: no ``DOCKER_HOST``, no context, and
+        no engine socket, pipe or CLI here (:func:`engine_present`)."""
         ep = self.endpoint
         if ep.host is not None or ep.error is not None:
             return True
-        if platform.system() != "Linux":
-            return True  # Docker Desktop's pipe/socket: a connection failure says more
-        return os.path.lexists(_DEFAULT_SOCKET)
+        return engine_present(system or platform.system(), self._env)
 
     def _failed(self, failure: Failure) -> Failure:
         ep = self.endpoint
@@ -291,7 +324,7 @@ class ReplayApi:
 # --------------------------------------------------------------------------- plan
 
 
-def default_api(runner: Runner) -> ApiClient | None:
+def default_api(runner: Runner, system: str | None = None) -> ApiClient | None:
     """The engine :func:`plan` asks when it is given none.
 
     A runner may carry its own (``runner.docker_api``: a :class:`ReplayApi` in a
@@ -306,7 +339,7 @@ def default_api(runner: Runner) -> ApiClient | None:
     if not isinstance(runner, SubprocessRunner):
         return None
     real = DockerApi()
-    return real if real.installed() else None
+    return real if real.installed(system) else None
 
 
 def _info(res: Result) -> dict[str, Any]:
@@ -390,7 +423,7 @@ def plan(
     system = system or platform.system()
     found: ApiClient | None = None
     if api is None:
-        found = default_api(runner)
+        found = default_api(runner, system)
         if found is None:
             return []
         api = found

@@ -3,10 +3,22 @@
 :class:`SubprocessRunner` is the real thing; :class:`ReplayRunner` answers from
 recorded outputs. Both return a :class:`Result` and never raise for a failing
 source: the failure is a value (``Result.failure``), so collectors record it and go on.
+
+On Windows the runner resolves every program to an absolute path itself
+(:func:`windows_program`) before it starts anything, so no collector can launch a
+bare name by accident. ``CreateProcess`` given a bare name searches the folder of
+the running program (Python's), then the *current folder*, then System32 and only
+then ``PATH``; a ``kubectl.exe`` or ``docker.exe`` planted in the folder netatlas is
+run from would run. :func:`shutil.which` is no remedy: on Windows it puts the
+current folder first too (always before Python 3.12; since 3.12 unless
+``NoDefaultCurrentDirectoryInExePath`` is set). Children also get their own
+console (``CREATE_NO_WINDOW``), so nothing they do changes the user's console, and
+the bytes they write are decoded by the collector that knows their encoding.
 """
 
 from __future__ import annotations
 
+import ntpath
 import os
 import subprocess
 import time
@@ -18,10 +30,61 @@ from typing import Any, Protocol
 
 from netatlas.model import Evidence, Failure
 
-__all__ = ["ReplayRunner", "Result", "Runner", "SubprocessRunner"]
+__all__ = ["CREATE_NO_WINDOW", "ReplayRunner", "Result", "Runner", "SubprocessRunner", "windows_program"]
 
 DEFAULT_TIMEOUT = 10.0
 _MAX_FILE = 16 << 20
+CREATE_NO_WINDOW = 0x08000000
+"""``subprocess.CREATE_NO_WINDOW`` (only defined on Windows): the child gets a console of
+its own, without a window, instead of sharing (and possibly changing) the user's."""
+_RUNNABLE = (".COM", ".EXE")
+"""What a bare name may resolve to: programs ``CreateProcess`` starts itself. A ``.bat``
+or ``.cmd`` would go through ``cmd.exe``, which re-parses every argument (BatBadBut,
+CVE-2024-24576), so one on ``PATH`` is never chosen."""
+
+
+def _is_file(path: str) -> bool:
+    return Path(path).is_file()
+
+
+def windows_program(name: str, path: str | None, pathext: str | None = None) -> str | None:
+    r"""The absolute path ``CreateProcess`` should start for ``name``; never the current folder.
+
+    An absolute ``name`` (``C:\Windows\System32\route.exe``, a UNC path) is kept. A
+    bare name is looked for in each *absolute* ``PATH`` entry, in order, with the
+    extensions of ``PATHEXT`` that are programs (``.COM``, ``.EXE``) when it has none.
+    Empty or relative entries (``.``, ``tools``, ``C:tools``) and names with a folder
+    part (``.\kubectl``) would be read against the current folder, so they are
+    never used. Returns None when there is no such program.
+
+    >>> windows_program("C:\\Windows\\System32\\route.exe", "")
+    'C:\\Windows\\System32\\route.exe'
+    >>> windows_program(".\\kubectl.exe", "C:\\bin") is None
+    True
+    """
+    if _absolute(name):
+        return name
+    if ntpath.dirname(name) or ntpath.splitdrive(name)[0]:
+        return None  # relative to the current folder (or to a drive's current folder)
+    known = [e.strip().upper() for e in (pathext or ".COM;.EXE").split(";") if e.strip()]
+    exts = [e for e in known if e in _RUNNABLE] or list(_RUNNABLE)
+    stem_ext = ntpath.splitext(name)[1].upper()
+    names = [name] if stem_ext in _RUNNABLE else [name + e.lower() for e in exts]
+    for entry in (path or "").split(";"):
+        folder = entry.strip().strip('"')
+        if not _absolute(folder):
+            continue
+        for candidate in names:
+            full = ntpath.join(folder, candidate)
+            if _is_file(full):
+                return full
+    return None
+
+
+def _absolute(path: str) -> bool:
+    """``C:\\x`` or ``\\\\server\\share\\x``: not ``\\x`` (the current drive) nor ``C:x``."""
+    drive, rest = ntpath.splitdrive(path)
+    return bool(drive) and rest[:1] in ("\\", "/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +99,8 @@ class Result:
     started: datetime | None = None
     failure: Failure | None = None
 
-    def evidence(self, evidence_id: str, vantage: str, kind: str) -> Evidence:
-        """This result as evidence of ``kind`` from ``vantage``."""
+    def evidence(self, evidence_id: str, vantage: str, kind: str, encoding: str | None = None) -> Evidence:
+        """This result as evidence of ``kind`` from ``vantage``, written in ``encoding`` when known."""
         return Evidence(
             id=evidence_id,
             vantage=vantage,
@@ -49,6 +112,7 @@ class Result:
             duration_s=self.duration_s,
             taken_at=self.started,
             failure=self.failure,
+            encoding=encoding,
         )
 
 
@@ -84,15 +148,30 @@ class SubprocessRunner:
         env: extra environment for every command (e.g. ``WSL_UTF8`` stays unset so
             ``wsl.exe`` writes its native UTF-16LE, which the parsers read).
         root: prefix for file reads (``/proc/PID/root`` to read a container's files).
+        windows: start programs as on Windows (:func:`windows_program`,
+            ``CREATE_NO_WINDOW``); default: when running on Windows.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None, root: str = "") -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, root: str = "", *, windows: bool | None = None) -> None:
         self._env = {**os.environ, "LC_ALL": "C", **(env or {})}
         self._root = root
+        self._windows = os.name == "nt" if windows is None else windows
+
+    def _program(self, name: str) -> str | None:
+        """``name`` as the absolute path to start (Windows), or as given elsewhere."""
+        if not self._windows:
+            return name
+        env = {k.upper(): v for k, v in self._env.items()}  # Windows' environment ignores case
+        return windows_program(name, env.get("PATH"), env.get("PATHEXT"))
 
     def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Result:
         args = tuple(str(a) for a in argv)
         started, t0 = _now(), time.monotonic()
+        program = self._program(args[0]) if args else None
+        if program is None:
+            why = "not found on PATH (the current folder is never searched)"
+            return Result(args, started=started, failure=Failure("missing-binary", f"{args[0] if args else ''}: {why}"))
+        args = (program, *args[1:])
         try:
             proc = subprocess.run(  # argv list, never a shell, by design
                 args,
@@ -101,6 +180,7 @@ class SubprocessRunner:
                 env=self._env,
                 check=False,
                 stdin=subprocess.DEVNULL,
+                creationflags=CREATE_NO_WINDOW if self._windows else 0,
             )
         except FileNotFoundError:
             return Result(args, started=started, failure=Failure("missing-binary", f"{args[0]}: not installed"))

@@ -2,7 +2,8 @@
 
 Vantages and what is read from each (kinds in parentheses):
 
-* ``host`` (windows-host, named from ``COMPUTERNAME`` or ``hostname``): ``ipconfig
+* ``host`` (windows-host, named by its DNS host name from ``hostname.exe``, else
+  ``COMPUTERNAME``, the NetBIOS name): ``ipconfig
   /all`` (``ipconfig``), ``route print`` (``route-print``), PowerShell's
   ``Get-NetIPAddress``/``Get-NetRoute``/``Get-DnsClientServerAddress``/
   ``Get-NetAdapter``/``Get-NetTCPConnection -State Listen`` as JSON (``ps-*``), the
@@ -29,10 +30,17 @@ How commands are built (and why):
   which has no ``wsl.exe``; it reaches the real one through ``Sysnative``.
 
 * PowerShell gets a fixed script from :data:`PS_SCRIPTS` after ``-Command``; no data
-  is ever put into a script. Each script first sets the console output encoding to
-  UTF-8: Windows PowerShell 5.1 otherwise writes its piped stdout in the OEM code
-  page, which garbles non-ASCII adapter names (``Conexión de área local``).
-* Inside a distro, commands run as ``wsl.exe -d NAME --exec CMD ARG…``: the distro
+  is ever put into a script. The scripts leave the console alone: setting
+  ``[Console]::OutputEncoding`` fails under ConstrainedLanguage mode (AppLocker/WDAC
+  on managed machines) and would change the code page of the console netatlas was
+  started from. Every child gets a console of its own instead (the runner's
+  ``CREATE_NO_WINDOW``), whose code page is the system's OEM code page
+  (``GetOEMCP``). ``ipconfig``, ``route``, ``netsh`` and Windows PowerShell 5.1 write
+  their redirected output in it, so their evidence records that encoding
+  (:func:`oem_codepage`, ``Evidence.encoding``) and the parsers read
+  ``Conexión de área local`` as written. ``wsl.exe``'s own messages record
+  ``utf-16-le`` (or ``utf-8`` under an inherited ``WSL_UTF8=1``).
+* Inside a distro, commands run as ``wsl.exe -d NAME -u root --exec CMD ARG…``: the distro
   name is one argv element of its own, and ``--exec`` runs the command without the
   distro's shell, so no argument (a name to resolve) is ever parsed by a shell on
   either side. ``wsl.exe -d NAME -- CMD`` would hand the joined command line to the
@@ -53,6 +61,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.names import SPECIAL_NAMES
@@ -66,12 +75,14 @@ __all__ = [
     "PS_SCRIPTS",
     "distro_sources",
     "host_sources",
+    "oem_codepage",
     "plan",
     "powershell",
     "running_distros",
     "system_root",
     "tool",
     "wsl",
+    "wsl_encoding",
     "wsl_output",
 ]
 
@@ -80,6 +91,7 @@ PRODUCES = (
     "route-print",
     "ps-netipaddress",
     "ps-netroute",
+    "ps-netipinterface",
     "ps-dnsclientserver",
     "ps-netadapter",
     "ps-nettcpconnection",
@@ -121,22 +133,66 @@ def powershell() -> tuple[str, ...]:
     return (tool("WindowsPowerShell\\v1.0\\powershell.exe"), "-NoProfile", "-NonInteractive", "-Command")
 
 
-_UTF8 = "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "
-PS_SCRIPTS: Mapping[str, str] = {
-    "ps-netipaddress": _UTF8 + "Get-NetIPAddress | ConvertTo-Json -Depth 3",
-    "ps-netroute": _UTF8 + "Get-NetRoute | ConvertTo-Json -Depth 3",
-    "ps-dnsclientserver": _UTF8 + "Get-DnsClientServerAddress | ConvertTo-Json -Depth 3",
-    "ps-netadapter": _UTF8 + "Get-NetAdapter | ConvertTo-Json -Depth 3",
-    "ps-nettcpconnection": _UTF8
-    + "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,State,OwningProcess"
-    + " | ConvertTo-Json -Depth 3",
+def _selected(command: str, properties: str) -> str:
+    """``COMMAND | Select-Object PROPS | ConvertTo-Json -Depth 3 -Compress``.
+
+    Only the properties the parser reads: a whole CIM object drags ``CimClass`` and
+    ``CimInstanceProperties`` into ``ConvertTo-Json``, which expands them to its depth
+    limit (PowerShell/PowerShell#24554), slow and megabytes long. ``-Compress`` writes
+    one line. Plain property names only: no script block (``{}``), no calculated
+    property, so the script runs the same under ConstrainedLanguage mode.
+    """
+    return f"{command} | Select-Object {properties} | ConvertTo-Json -Depth 3 -Compress"
+
+
+_SELECTED = {
+    "ps-netipaddress": _selected(
+        "Get-NetIPAddress", "IPAddress,InterfaceAlias,InterfaceIndex,AddressFamily,PrefixLength,AddressState,Store"
+    ),
+    "ps-netroute": _selected(
+        "Get-NetRoute", "DestinationPrefix,NextHop,InterfaceAlias,InterfaceIndex,AddressFamily,RouteMetric,Store"
+    ),
+    # the interface metric Windows adds to RouteMetric (a VPN and Wi-Fi default would tie without it)
+    "ps-netipinterface": _selected(
+        "Get-NetIPInterface", "InterfaceAlias,InterfaceIndex,AddressFamily,InterfaceMetric,ConnectionState"
+    ),
+    "ps-dnsclientserver": _selected(
+        "Get-DnsClientServerAddress", "InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
+    ),
+    # -IncludeHidden: Windows 11 22H2+ hides WSL's vEthernet adapter (microsoft/WSL#11242)
+    "ps-netadapter": _selected(
+        "Get-NetAdapter -IncludeHidden", "Name,InterfaceDescription,ifIndex,Status,MacAddress,MtuSize,MediaType"
+    ),
+    "ps-nettcpconnection": _selected(
+        "Get-NetTCPConnection -State Listen", "LocalAddress,LocalPort,State,OwningProcess"
+    ),
 }
+PS_SCRIPTS: Mapping[str, str] = dict(_SELECTED)
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 
 
 def wsl() -> str:
     """``wsl.exe`` by absolute path."""
     return tool("wsl.exe")
+
+
+def oem_codepage() -> str | None:
+    """The system's OEM code page as a codec name (``cp850``), or None off Windows.
+
+    A child started with ``CREATE_NO_WINDOW`` gets a new console in this code page,
+    whatever ``chcp`` the user's own console is set to; Python's ``oem`` codec is the
+    same page, but its name would not decode a bundle on another OS.
+    """
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+
+
+def wsl_encoding() -> str:
+    """How ``wsl.exe`` writes its own messages: UTF-8 when ``WSL_UTF8=1`` is inherited, else UTF-16LE."""
+    return "utf-8" if _env("WSL_UTF8") == "1" else "utf-16-le"
 
 
 DOCKER_DESKTOP_DISTRO = "docker-desktop"
@@ -242,9 +298,14 @@ def _getent_checked(res: Result) -> Result:
 # --------------------------------------------------------------------------- host
 
 
+PS_NEEDS = 30.0
+"""Seconds a PowerShell source needs: a cold Windows PowerShell 5.1 loading the NetTCPIP
+module takes several, more with five starting at once; this raises the scan's cap."""
+
+
 def _powershell(kind: str) -> Callable[[Runner], Result]:
     script = PS_SCRIPTS[kind]
-    return lambda r: r.run([*powershell(), script], timeout=30)
+    return lambda r: r.run([*powershell(), script], timeout=PS_NEEDS)
 
 
 def _docker_settings(r: Runner) -> Result:
@@ -260,28 +321,32 @@ def host_sources(wsl_list: Result) -> list[Source]:
     """
     gone = wsl_list.failure is not None and wsl_list.failure.code == "not-installed"
     absent = replace(wsl_list, stdout=b"", stderr=b"") if gone else None
+    oem, wenc = oem_codepage(), wsl_encoding()
     return [
-        Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"])),
-        Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"])),
-        *(Source(f"host/{kind}", kind, _powershell(kind)) for kind in PS_SCRIPTS),
+        Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"]), encoding=oem),
+        Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"]), encoding=oem),
+        *(Source(f"host/{kind}", kind, _powershell(kind), encoding=oem, needs=PS_NEEDS) for kind in PS_SCRIPTS),
         Source("host/hosts", "hosts", lambda r: r.read(hosts_path()), local=True),
         Source(
             "host/netsh-portproxy",
             "netsh-portproxy",
             lambda r: r.run([tool("netsh.exe"), "interface", "portproxy", "show", "all"]),
+            encoding=oem,
         ),
-        Source("host/wsl-list", "wsl-list", lambda r: wsl_list, fetched=wsl_list),
+        Source("host/wsl-list", "wsl-list", lambda r: wsl_list, fetched=wsl_list, encoding=wenc),
         Source(
             "host/wsl-version",
             "wsl-version",
             lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--version"])),
             optional=True,
+            encoding=wenc,
         ),
         Source(
             "host/wsl-status",
             "wsl-status",
             lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--status"])),
             optional=True,
+            encoding=wenc,
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
@@ -291,35 +356,83 @@ def host_sources(wsl_list: Result) -> list[Source]:
 # --------------------------------------------------------------------------- distros
 
 
+AS_ROOT = ("-u", "root")
+"""Distro sources run as root (``wsl.exe -u root`` needs no Windows elevation), so
+``ss -p`` names the processes of root's listeners too; see :class:`_Gate`."""
+_NO_USER = re.compile(rb"WSL_E_USER_NOT_FOUND|getpwnam\(root\) failed")
+"""wsl.exe's error code when ``-u`` names no user of the distro (not localized; the
+message before it is), and the distro init's own line (microsoft/WSL#12028)."""
+
+
 def _in(name: str, *argv: str) -> list[str]:
-    """``argv`` run inside distro ``name``: the name and every argument stay separate."""
-    return [wsl(), "-d", name, "--exec", *argv]
+    """``argv`` run inside distro ``name`` as root: the name and every argument stay separate."""
+    return [wsl(), "-d", name, *AS_ROOT, "--exec", *argv]
+
+
+def _command(argv: Sequence[str]) -> str:
+    """What ran inside the distro: the part after ``--exec``."""
+    args = list(argv)
+    return " ".join(args[args.index("--exec") + 1 :]) if "--exec" in args else " ".join(args)
+
+
+class _AsDefaultUser:
+    """A runner that drops ``-u root`` from ``wsl.exe`` argv: the distro's default user."""
+
+    def __init__(self, inner: Runner) -> None:
+        self._inner = inner
+
+    def run(self, argv: Sequence[str], *, timeout: float = 10.0) -> Result:
+        args = list(argv)
+        i = args.index("--exec") if "--exec" in args else len(args)
+        if tuple(args[i - 2 : i]) == AS_ROOT:
+            del args[i - 2 : i]
+        return self._inner.run(args, timeout=timeout)
+
+    def read(self, path: str) -> Result:
+        return self._inner.read(path)
+
+    def ask_dns(
+        self, server: str, port: int, questions: Sequence[tuple[str, str]], timeout: float, netns: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._inner.ask_dns(server, port, questions, timeout, netns)
 
 
 class _Gate:
-    """One distro's sources: after the first timeout the rest are skipped, not waited on.
+    """One distro's sources: as root where the distro allows, and never waited on twice.
 
-    A paused or Resource-Saver Docker Desktop can hang every ``wsl.exe --exec``
-    (docker/for-win#14656); waiting the full timeout once per source would stall the
-    scan for a minute on one distro.
+    * After the first timeout the rest are skipped: a paused or Resource-Saver Docker
+      Desktop can hang every ``wsl.exe --exec`` (docker/for-win#14656); waiting the
+      full timeout once per source would stall the scan for a minute on one distro.
+    * Sources run as root; when wsl.exe says the distro has no such user
+      (``WSL_E_USER_NOT_FOUND``), that source is run again, and every later one run,
+      as the distro's default user.
     """
 
     def __init__(self, name: str) -> None:
         self._name = name
         self._lock = threading.Lock()
         self._timed_out: str | None = None
+        self._no_root = False
 
     def run(self, fetch: Callable[[Runner], Result]) -> Callable[[Runner], Result]:
         def gated(r: Runner) -> Result:
             with self._lock:
-                first = self._timed_out
+                first, no_root = self._timed_out, self._no_root
             if first is not None:
                 msg = f"not run: {first} timed out earlier in distro {self._name!r} (every wsl.exe --exec may hang)"
                 return Result((wsl(), "-d", self._name), failure=Failure("skipped", msg))
-            res = fetch(r)
+            res = fetch(_AsDefaultUser(r) if no_root else r)
+            if (
+                not no_root
+                and res.failure is not None
+                and _NO_USER.search((res.stdout + res.stderr).replace(b"\x00", b""))
+            ):
+                with self._lock:
+                    self._no_root = True
+                res = fetch(_AsDefaultUser(r))
             if res.failure is not None and res.failure.code == "timeout":
                 with self._lock:
-                    self._timed_out = self._timed_out or " ".join(res.argv[4:])
+                    self._timed_out = self._timed_out or _command(res.argv)
             return res
 
         return gated
@@ -380,12 +493,17 @@ def running_distros(wsl_list: Result) -> list[str]:
 
 
 def _host_name(runner: Runner) -> str:
-    name = _env("COMPUTERNAME")
-    if name:
-        return name
+    """The DNS host name (``hostname.exe``), else ``COMPUTERNAME``, else ``windows``.
+
+    ``COMPUTERNAME`` is the NetBIOS name: upper case and cut to 15 characters
+    (``JOES-WORKSTATIO`` for ``joes-workstation-2024``), which is not the name DNS,
+    the hosts file or WSL's ``/etc/hosts`` know the machine by, so name checks would
+    ask the wrong name. ``hostname.exe`` prints the DNS host name.
+    """
     res = runner.run([tool("hostname.exe")], timeout=5)
-    text = res.stdout.decode("utf-8", "replace").strip() if res.failure is None else ""
-    return text.splitlines()[0].strip() if text else "windows"
+    text = res.stdout.decode(oem_codepage() or "utf-8", "replace").strip() if res.failure is None else ""
+    first = text.splitlines()[0].strip() if text else ""
+    return first or _env("COMPUTERNAME") or "windows"
 
 
 def plan(runner: Runner) -> list[Planned]:

@@ -7,6 +7,7 @@ A source that failed is still evidence: its :class:`Failure` says why.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -79,6 +80,10 @@ class Evidence(_Model):
         duration_s: wall time of the call.
         taken_at: when it started (UTC).
         failure: set when the source failed; the scan goes on without it.
+        encoding: how the collector knows ``data`` was written (``cp850``: the OEM code
+            page of a Windows tool's own console; ``utf-16-le``: ``wsl.exe``), or
+            ``None`` when it does not (parsers then recognise UTF-8/UTF-16 themselves).
+            Bundles written before this field have none.
     """
 
     id: str
@@ -91,8 +96,23 @@ class Evidence(_Model):
     duration_s: float = 0.0
     taken_at: datetime | None = None
     failure: Failure | None = None
+    encoding: str | None = None
 
     @property
     def ok(self) -> bool:
         """True when the source answered and its output is worth parsing."""
         return self.failure is None
+
+    def content(self) -> bytes | str:
+        """``data`` as text in its recorded :attr:`encoding`; the bytes when there is none.
+
+        A name that is not a text codec, or bytes that do not decode in it, give the
+        bytes too: the parsers' own reading (UTF-8, UTF-16, OEM code pages) then decides.
+        """
+        if not self.encoding:
+            return self.data
+        try:
+            codecs.lookup(self.encoding)  # "zlib_codec" and the like are refused by decode below
+            return self.data.decode(self.encoding)
+        except (LookupError, UnicodeDecodeError):
+            return self.data

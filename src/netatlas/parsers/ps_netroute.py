@@ -11,7 +11,9 @@ output order:
   interfaces of ``ps-netipaddress``/``ipconfig`` by name;
 * ``metric`` the effective metric Windows compares, ``RouteMetric`` plus the
   interface metric (``InterfaceMetric``/``ifMetric``) when the object carries it, as
-  ``route print`` shows it; ``RouteMetric`` alone otherwise;
+  ``route print`` shows it; ``RouteMetric`` alone otherwise, and then
+  ``settings["route_metric_only"]`` is true: the map adds each interface's metric
+  from ``Get-NetIPInterface`` (``ps-netipinterface``) of the same vantage;
 * ``table`` ``"persistent"`` for ``PersistentStore`` objects (``Store`` ``0``), as
   ``route-print`` marks its Persistent Routes; ``None`` for the active store.
 
@@ -39,6 +41,7 @@ import ipaddress
 from typing import Any
 
 from netatlas.model import Facts, IPNetwork, Route
+from netatlas.model._serde import JSON
 from netatlas.parsers._base import (
     Line,
     Occurrences,
@@ -95,6 +98,7 @@ def _persistent(o: dict[str, Any]) -> bool:
 
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
     routes: list[Route] = []
+    partial = not any(integer(o, "InterfaceMetric", "ifMetric") is not None for o in raw)
     for o in raw:
         line: int = o["line"]
         prefix = text(o, "DestinationPrefix")
@@ -129,7 +133,8 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
                 table="persistent" if _persistent(o) else None,
             )
         )
-    return Facts(kind=INFO.kind, routes=tuple(routes), warnings=warnings.sorted())
+    settings: dict[str, JSON] = {"route_metric_only": True} if partial and routes else {}
+    return Facts(kind=INFO.kind, routes=tuple(routes), settings=settings, warnings=warnings.sorted())
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:

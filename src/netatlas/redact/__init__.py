@@ -265,7 +265,7 @@ class _Names:
 def _parsed(ev: Evidence) -> Facts | None:
     """The facts of ``ev``, or ``None`` when its parser refuses (or trips over) it."""
     try:
-        return parse(ev.kind, ev.data, source=ev.id)
+        return parse(ev.kind, ev.content(), source=ev.id)
     except Exception:  # untrusted input: a parser bug must not stop redaction
         return None
 
@@ -421,15 +421,39 @@ def _blank_one(m: re.Match[str]) -> str:
     return json.dumps(f"{value.split('=', 1)[0]}=<redacted>", ensure_ascii=False)
 
 
-def _rewrite(rw: Rewriter, data: bytes, kind: str | None = None) -> bytes | None:
+def _recorded_codec(data: bytes, encoding: str | None) -> tuple[str, Callable[[str], bytes]] | None:
+    """The text of ``data`` in the encoding the collector recorded (an OEM code page), if it reads back exactly."""
+    if not encoding:
+        return None
+    try:
+        text = data.decode(encoding)
+        if text.encode(encoding) != data:
+            return None
+    except (LookupError, UnicodeError):
+        return None
+    return text, _writer(encoding, b"")
+
+
+def _rewrite(rw: Rewriter, data: bytes, kind: str | None = None, encoding: str | None = None) -> bytes | None:
     """Text rewritten in its own encoding; anything else rewritten as Latin-1 bytes.
 
+    The encoding is the evidence's recorded one when it has one (a Windows tool's OEM
+    code page), so a name in it is found and replaced as the parsers read it.
     Binary or undecodable evidence still has its ASCII addresses and names replaced
     byte for byte. If UTF-16 text inside it still holds something the rewriter would
     change, there is no safe in-place rewrite: ``None``, and the caller drops the data.
     """
     if not data:
         return data
+    recorded = _recorded_codec(data, encoding)
+    if recorded is not None:
+        text, write = recorded
+        if kind == "docker-inspect":
+            text = blank_env(text)
+        try:
+            return write(rw.text(text, kind=kind))
+        except UnicodeEncodeError:
+            pass  # a pseudonym the code page cannot hold: rewrite as below
     codec = _codec(data)
     if codec is not None:
         text, write = codec
@@ -517,11 +541,14 @@ class _Leaks:
             return m2.group(0)
         return None
 
-    def in_bytes(self, data: bytes) -> str | None:
-        """Search every way ``data`` can be read: its own text, Latin-1, UTF-16LE."""
+    def in_bytes(self, data: bytes, encoding: str | None = None) -> str | None:
+        """Search every way ``data`` can be read: its recorded encoding, its own text, Latin-1, UTF-16LE."""
         if not data:
             return None
         views = [data.decode("latin-1")]
+        recorded = _recorded_codec(data, encoding)
+        if recorded is not None:
+            views.append(recorded[0])
         codec = _codec(data)
         if codec is not None:
             views.append(codec[0])
@@ -564,7 +591,7 @@ def redact_bundle(bundle: Bundle, key: bytes) -> Bundle:
     scheme = Scheme(key)
     ctx = collect_context(bundle)
     rw = Rewriter(scheme, ctx)
-    rewritten = [(ev, _rewrite(rw, ev.data, ev.kind), _rewrite(rw, ev.stderr)) for ev in bundle.evidence]
+    rewritten = [(ev, _rewrite(rw, ev.data, ev.kind, ev.encoding), _rewrite(rw, ev.stderr)) for ev in bundle.evidence]
     small: dict[str, str] = {}
 
     def text(value: str) -> str:
@@ -611,7 +638,7 @@ def redact_bundle(bundle: Bundle, key: bytes) -> Bundle:
 
 def _checked(ev: Evidence, leaks: _Leaks) -> Evidence:
     """``ev`` unchanged, or with data and stderr dropped if a secret survived in them."""
-    hit = leaks.in_bytes(ev.data) or leaks.in_bytes(ev.stderr)
+    hit = leaks.in_bytes(ev.data, ev.encoding) or leaks.in_bytes(ev.stderr)
     if hit is None and (ev.failure is None or leaks.found(ev.failure.message) is None):
         return ev
     return replace(ev, data=b"", stderr=b"", failure=Failure("error", DROPPED))
