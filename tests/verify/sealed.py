@@ -1,10 +1,10 @@
 """A sealed network namespace for the door's tests: no link to anywhere, a listener that counts bytes.
 
 Run as ``unshare -n -- python3 sealed.py``: it brings ``lo`` up, adds a veth pair
-``d0``/``d1`` with both ends inside (10.250.0.1/24 on ``d0``) and a ``macvlan`` on ``d0`` (``mv0``, 10.251.0.1/24: an interface kind that
-could leave a real machine), listens on 0.0.0.0 at a free port, prints that port, and
-when its standard input closes prints how many bytes every connection sent it and how
-many connections it accepted.
+``d0``/``d1`` with both ends inside (10.250.0.1/24 on ``d0``) and a ``macvlan`` on
+``d0`` (``mv0``, 10.251.0.1/24: an interface kind that could leave a real machine),
+listens on 0.0.0.0 at a free port, prints that port, and when its standard input
+closes prints how many connections it accepted and how many bytes they sent it.
 """
 
 from __future__ import annotations
