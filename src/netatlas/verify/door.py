@@ -52,11 +52,17 @@ _EXEC_MISSING = re.compile(
 
 @dataclass(frozen=True)
 class Target:
-    """One TCP probe: from ``place`` to ``address:port``."""
+    """One TCP probe: from ``place`` to ``address:port``.
+
+    ``onward``: where a forward listening there relays the connection (a ``-p`` port's
+    container, a portproxy rule's target): the forwarder connects there on the probe's
+    behalf, so the fence must allow it too.
+    """
 
     place: Place
     address: IPAddress
     port: int
+    onward: tuple[IPAddress, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,11 @@ class Door:
         native: list[int] = []
         for i, t in enumerate(targets):
             why = self.fence.check(t.place.node, t.address)
+            for relay in t.onward if why is None else ():
+                why = self.fence.static(relay)
+                if why is not None:
+                    why = f"a forward there relays to {relay}: {why}"
+                    break
             if why is not None:
                 out[i] = Observed("fenced", why)
             elif t.place.how == "exec":

@@ -106,7 +106,7 @@ def _aims(world: _World, src: str, node: str, bind: IPAddress | None) -> list[IP
 
 
 def _services(world: _World) -> list[tuple[str, IPAddress | None, int, tuple[IPAddress, int] | None]]:
-    """(node, bind, port, forward target) of every TCP listener and forward."""
+    """(node, bind, port, forward target) of every TCP listener and forward (target ``None``: a listener)."""
     out: list[tuple[str, IPAddress | None, int, tuple[IPAddress, int] | None]] = []
     for node, lis in world.listeners.items():
         out += [(node, li.address, li.port, None) for li in lis if li.protocol == "tcp"]
@@ -139,17 +139,23 @@ def plan(atlas: Atlas, places: Iterable[Place], *, limit: int = MAX_PROBES) -> P
     """Every probe of a live verify (see the module docstring)."""
     world = _World(atlas)
     services = _services(world)
+    onward: dict[tuple[str, int], list[IPAddress]] = {}
+    for node, _bind, port, target in services:
+        if target is not None:
+            onward.setdefault((node, port), []).append(target[0])
     per_place: list[list[Target]] = []
     names: list[NameQuestion] = []
     chosen = list(places)
     for p in chosen:
-        wanted: list[tuple[IPAddress, int]] = []
+        wanted: dict[tuple[IPAddress, int], tuple[IPAddress, ...]] = {}
         for node, bind, port, target in services:
-            wanted += [(a, port) for a in _aims(world, p.node, node, bind)]
+            relays = tuple(onward.get((node, port), ()))
+            for a in _aims(world, p.node, node, bind):
+                wanted.setdefault((a, port), relays)
             if target is not None and not target[0].is_loopback:
-                wanted.append(target)
-        wanted.append((_LOOP[4], _unused_port(world, p.node)))
-        per_place.append([Target(p, a, port) for a, port in dict.fromkeys(wanted)])
+                wanted.setdefault(target, ())
+        wanted.setdefault((_LOOP[4], _unused_port(world, p.node)), ())
+        per_place.append([Target(p, a, port, relays) for (a, port), relays in wanted.items()])
         if p.how != "exec":
             names += _names(atlas, p)
     total = sum(len(ts) for ts in per_place)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import socket
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -132,13 +133,23 @@ def _verify(
     p = plan(atlas, kept, limit=limit)
     world = world_of(atlas)
     checks: list[Check] = []
-    observed = door.tcp(p.tcp)
-    for t, obs in zip(p.tcp, observed, strict=True):
+    # predict first: a path the atlas sees leaving the map is never probed, whatever the fence says
+    predicted = {id(t): why(atlas, t.place.vantage, str(t.address), t.port) for t in p.tcp}
+    left: list[tuple[str, str]] = []
+    probed = []
+    for t in p.tcp:
+        if predicted[id(t)].verdict == "beyond":
+            left.append((t.place.vantage, "the atlas sees the path leave the map: not probed"))
+        else:
+            probed.append(t)
+    observed = door.tcp(probed)
+    for t, obs in zip(probed, observed, strict=True):
         if obs.status in ("fenced", "skipped", "error"):
-            skipped.append(f"tcp {t.place.vantage} → {t.address}:{t.port}: {obs.status}: {obs.detail}")
+            left.append((t.place.vantage, f"{obs.status}: {obs.detail}"))
             continue
-        r = why(atlas, t.place.vantage, str(t.address), t.port)
-        checks.append(judge_tcp(world, t.place.vantage, t.address, t.port, r, obs))
+        checks.append(judge_tcp(world, t.place.vantage, t.address, t.port, predicted[id(t)], obs))
+    for (vantage, reason), n in Counter(left).items():
+        skipped.append(f"{vantage}: {n} tcp probe{'s' if n > 1 else ''} not run ({reason})")
     unasked: dict[tuple[str, IPAddress], tuple[int, str]] = {}
     for q in p.names:
         got: Observed = door.dns(q.place, q.server, q.name)
