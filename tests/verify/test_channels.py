@@ -92,4 +92,4 @@ def test_probes_go_through_docker_exec_and_wsl_or_are_skipped(as_system: Any) ->
     # address nobody here holds: its listen side is never probed, from anywhere
     assert not [c for c in report.checks if c.target.endswith(":2222")]
     assert not [c for c in nc.nc if c[-1] == "2222"]
-    assert any("relays to 172.25.139.5" in s for s in report.skipped)
+    assert any("leave the map: not probed" in s for s in report.skipped)

@@ -107,3 +107,16 @@ def test_parallel_one_still_runs_every_probe(sealed: Sealed) -> None:
     door.parallel = 1
     got = door.tcp([Target(place, ip("127.0.0.1"), sealed.port), Target(place, ip("127.0.0.1"), 1)])
     assert [o.status for o in got] == ["open", "refused"]
+
+
+def test_a_forward_relaying_beyond_the_machine_is_not_probed() -> None:
+    """A -p port or portproxy rule whose target nobody here holds: the forwarder would connect out for us."""
+
+    def never(place: Place, kinds: Sequence[tuple[int, int]]) -> list[socket.socket]:
+        raise AssertionError("a socket was made for a fenced probe")
+
+    door = Door(Fence(small_atlas()), maker=never)
+    place = Place("netns:sealed", "node:sealed", "netns", "/nonexistent", kernel=True)
+    got = door.tcp([Target(place, ip("127.0.0.1"), 2222, onward=(ip("172.25.139.5"),))])
+    assert got[0].status == "fenced" and "relays to 172.25.139.5" in got[0].detail
+    assert door.sent == []
