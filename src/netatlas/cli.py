@@ -712,7 +712,10 @@ def main(argv: list[str] | None = None) -> int:
     from netatlas.errors import NetatlasError, UnknownKindError
 
     try:
-        _app_for(sys.argv[1:] if argv is None else argv)(args=argv, standalone_mode=False)
+        status = _app_for(sys.argv[1:] if argv is None else argv)(args=argv, standalone_mode=False)
+        # without standalone mode click hands a command's `raise typer.Exit(1)` back as its return value
+        if isinstance(status, int) and not isinstance(status, bool) and status != 0:
+            raise SystemExit(status)
         return 0
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
