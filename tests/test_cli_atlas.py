@@ -13,8 +13,17 @@ Z820 = str(Path(__file__).resolve().parents[1] / "examples" / "z820")
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
-    assert main([*args, "--bundle", Z820, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+    """The JSON answer; ``why`` exits 0/3/4 with its verdict (delivered / stopped / anything else)."""
+    try:
+        status = main([*args, "--bundle", Z820, "--json"])
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    out = json.loads(capsys.readouterr().out)
+    if args[0] == "why":
+        assert status == {"delivered": 0, "stopped": 3}.get(out["verdict"], 4)
+    else:
+        assert status == 0
+    return out  # type: ignore[no-any-return]
 
 
 def test_why_lan_cannot_reach_unpublished_container_port(capsys: pytest.CaptureFixture[str]) -> None:

@@ -147,3 +147,23 @@ def test_a_history_file_that_is_no_database_is_a_clear_error(
         assert exit_.value.code == 1
         err = capsys.readouterr().err
         assert "cannot use the scan history" in err and "move the file aside" in err and "internal" not in err
+
+
+def test_diff_against_an_only_scan_says_names_were_not_collected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from netatlas.bundle import read_bundle
+
+    z820 = Path(__file__).resolve().parents[1] / "examples" / "z820"
+    full = read_bundle(z820)
+    only = replace(full, evidence=tuple(e for e in full.evidence if e.kind in ("ipconfig", "ip-addr", "ip-addr-json")))
+    write_bundle(only, tmp_path / "only")
+    assert main(["diff", str(z820), str(tmp_path / "only")]) == 0
+    out = capsys.readouterr().out
+    assert "not compared: names (scan B did not collect them)" in out
+    assert "names removed" not in out and "routes removed" not in out
+    assert main(["diff", str(z820), str(tmp_path / "only"), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["names_removed"] == [] and any(n.startswith("names") for n in got["not_collected"])

@@ -71,6 +71,9 @@ def test_route_print_interface_list(path: Path) -> None:
             "de-all-wsl-hyperv-firewall-prompt": "jc reads English labels only (German output)",
             "zh-hant-privoxy-post-dockernat-nat": "jc reads English labels only (second block is Traditional Chinese)",
             "corpus-005-all-en-nordlynx-flattened": "jc finds no addresses once the paste lost its indentation",
+            "corpus-001-ja-wsl-npcap-wlan-cp932": "jc reads text only (code page 932 bytes), English labels only",
+            "de-all-wsl-hyperv-firewall-prompt-cp850": "jc reads text only (code page 850 bytes), English labels only",
+            "zh-hant-privoxy-post-dockernat-nat-cp950": "jc reads text only (code page 950 bytes), English labels only",
         },
     ),
 )

@@ -41,9 +41,13 @@ Z820 = str(Path(__file__).resolve().parents[1] / "examples" / "z820")
     ],
 )
 def test_cli_json_outputs_match_their_schemas(schema: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    from netatlas.cli import main
+    from netatlas.cli import EXIT_NO, main
 
-    assert main([*args, "--json"]) == 0
+    try:
+        status = main([*args, "--json"])
+    except SystemExit as exc:  # why's "does not reach" is an answer, with its own status
+        status = int(exc.code or 0)
+    assert status in ((0, EXIT_NO) if schema == "why" else (0,))
     jsonschema.validate(
         json.loads(capsys.readouterr().out), json.loads((SCHEMAS / f"{schema}.schema.json").read_text())
     )

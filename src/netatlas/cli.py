@@ -3,6 +3,12 @@
 Errors: every deliberate failure is a :class:`~netatlas.errors.NetatlasError`; the
 CLI prints it as one ``error: …`` line and exits non-zero (1 for bad input, 2 for
 usage). ``--debug`` re-raises to show the traceback.
+
+Answers: ``why`` and ``resolve`` exit with what they found, for scripts: 0 yes (it
+reaches; the name resolves), :data:`EXIT_NO` no (it does not reach; the name does not
+exist where it was asked: NXDOMAIN), :data:`EXIT_NO_ANSWER` no answer (the path leaves
+the map, or the destination name has no answer from the source; nobody answered the
+name). Both stay apart from 1 and 2.
 """
 
 from __future__ import annotations
@@ -27,6 +33,15 @@ app = typer.Typer(
 _state = {"debug": False}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+EXIT_NO = 3
+"""``why``: does not reach; ``resolve``: the name does not exist (NXDOMAIN) where asked."""
+EXIT_NO_ANSWER = 4
+"""``why``: cannot tell (verdict ``unknown``: a rule netatlas does not model decides, or
+the destination gave no listener list; the path leaves the map; the name has no answer
+from SRC);
+``resolve``: no answer at all for the name."""
 
 
 class UsageFailure(Exception):
@@ -57,19 +72,29 @@ def parse(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Input file, or '-' for standard input.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the facts of one file (ipconfig, ip addr, hosts, route print ...)."""
-    from netatlas.parsers import get_parser
+    """Print the facts of one file (ipconfig, ip addr, hosts, route print ...).
+
+    With ``auto``, a pasted transcript of several readable commands is read part by
+    part; ``--json`` then also has ``parts`` (each part's kind, commands and lines).
+    """
+    from netatlas.parsers import get_parser, parse_parts
     from netatlas.parsers import parse as run_parse
 
     if kind != "auto":
         get_parser(kind)  # unknown kind: exit 2 before reading anything
     data, source = _read_input(file)
-    facts = run_parse(kind, data, source=source)
+    parts: tuple[Any, ...] = ()
+    if kind == "auto":
+        facts, parts = parse_parts(data, source=source)
+    else:
+        facts = run_parse(kind, data, source=source)
     if as_json:
-        _emit_json(facts.to_dict())
+        _emit_json({**facts.to_dict(), **({"parts": [p.to_dict() for p in parts]} if kind == "auto" else {})})
         return
     from netatlas.render.facts_text import lines
 
+    if len(parts) > 1:
+        typer.echo("read as " + ", ".join(f"{p.kind} (line {', '.join(map(str, p.lines))})" for p in parts))
     for line in lines(facts):
         typer.echo(line)
 
@@ -321,10 +346,16 @@ def why(
     try:
         result = run_why(_atlas(bundle), src, target, port)
     except ValueError as exc:
+        if "does not resolve from" in str(exc):  # a name SRC has no answer for: no answer, not a typo
+            sys.stderr.write(f"no answer: {exc}\n")
+            raise typer.Exit(EXIT_NO_ANSWER) from None
         raise UsageFailure(str(exc)) from None
+    # scripts: 0 delivered (even past unread filters, which the text names), 3 stopped,
+    # 4 no answer (netatlas cannot tell, or the path leaves the map)
+    code = {"delivered": 0, "stopped": EXIT_NO}.get(result.verdict, EXIT_NO_ANSWER)
     if as_json:
         _emit_json(result.to_dict())
-        return
+        raise typer.Exit(code)
     verdict = {
         "delivered": "reaches" if not result.unread else "reaches, as far as netatlas can see,",
         "beyond": "leaves the map on the way to",
@@ -347,6 +378,7 @@ def why(
         for fix in result.fixes:
             for line in fix.splitlines():
                 typer.echo(f"  {line}")
+    raise typer.Exit(code)
 
 
 def _split_port(dst: str) -> tuple[str, int | None]:
@@ -391,6 +423,7 @@ def resolve(
 ) -> None:
     """What NAME resolves to from every vantage, and who wrote each answer."""
     from netatlas.names import resolve as run_resolve
+    from netatlas.names import unanswered
 
     if not name.strip(". "):
         raise UsageFailure("resolve needs a name, e.g. host.docker.internal")
@@ -401,12 +434,33 @@ def resolve(
             known = ", ".join(v.id for v in atlas.vantages)
             raise UsageFailure(f"--from {from_!r}: no such vantage or node; vantages: {known}")
     answers = run_resolve(atlas, name, from_)
+    failed = [] if answers else unanswered(atlas, name, from_)
+    missing = [f for f in failed if f.status in ("NXDOMAIN", "NODATA")]
+    code = 0 if answers else EXIT_NO if missing else EXIT_NO_ANSWER
+    fix = _nxdomain_fix(atlas, name) if missing else None
     if as_json:
-        _emit_json({"name": name, "answers": [a.to_dict() for a in answers]})
-        return
+        _emit_json(
+            {
+                "name": name,
+                "answers": [a.to_dict() for a in answers],
+                "unanswered": [f.to_dict() for f in failed],
+                "fix": fix,
+            }
+        )
+        raise typer.Exit(code)
     if not answers:
-        typer.echo(f"no vantage has an answer for {name}" + (f" (from {from_})" if from_ else ""))
-        return
+        where = f" (from {from_})" if from_ else ""
+        if not failed:
+            typer.echo(f"no vantage has an answer for {name}{where}")
+        for f in failed:
+            typer.echo(f"  {f.vantage:<22} {f.status or '?':<28} {f.source:<10} {f.provenance}")
+        if missing:
+            typer.echo(f"{name} does not exist where it was asked ({missing[0].status}){where}")
+        if fix:
+            typer.echo("fix:")
+            for line in fix.splitlines():
+                typer.echo(f"  {line}")
+        raise typer.Exit(code)
     for a in answers:
         mark = "*" if a.first else " "
         got = ", ".join(map(str, a.addresses)) or "(no address)"
@@ -414,6 +468,30 @@ def resolve(
         if a.origin:
             typer.echo(f"  {'':<22} {'':<28} {'':<10} from {a.origin}")
     typer.echo("(* = what an application there gets first)")
+
+
+def _nxdomain_fix(atlas: Any, name: str) -> str | None:
+    """The fix for a name that does not exist, where there is one.
+
+    ``host.docker.internal`` is Docker Desktop's name; a Linux Docker Engine defines
+    it only for containers started with ``--add-host host.docker.internal:host-gateway``
+    (Engine 20.10+, docs "Add entries to container hosts file").
+    """
+    from netatlas.model.evidence import VantageKind
+    from netatlas.names import normalize
+
+    if normalize(name) not in ("host.docker.internal", "gateway.docker.internal"):
+        return None
+    kinds = {v.kind for v in atlas.vantages}
+    desktop = VantageKind.DOCKER_DESKTOP_VM in kinds or any(n.name == "Docker Desktop VM" for n in atlas.nodes)
+    if desktop or VantageKind.DOCKER_ENGINE not in kinds:
+        return None
+    key = normalize(name)
+    return (
+        f"On a Linux Docker Engine {key} exists only in containers started with it:\n"
+        f"docker run --add-host {key}:host-gateway ...\n"
+        f'compose: extra_hosts: ["{key}:host-gateway"]'
+    )
 
 
 @app.command()
@@ -543,18 +621,25 @@ def diff(
 ) -> None:
     """Show what changed between two scans: networks, routes, names, findings."""
     from netatlas.atlas import build_atlas
-    from netatlas.atlas.diff import diff_atlases
+    from netatlas.atlas.diff import diff_atlases, uncollected
 
-    d = diff_atlases(build_atlas(_load_any(a)), build_atlas(_load_any(b)))
+    first, second = _load_any(a), _load_any(b)
+    skipped: dict[str, str] = {}
+    for who, bundle in (("A", first), ("B", second)):
+        for section in uncollected({e.kind for e in bundle.evidence}):
+            skipped[section] = "A and B" if section in skipped else who
+    d = diff_atlases(build_atlas(first), build_atlas(second), skipped=skipped)
     if as_json:
         _emit_json(d.to_dict())
         return
+    for note in d.not_collected:
+        typer.echo(f"not compared: {note}")
     if d.empty:
-        typer.echo("no differences")
+        typer.echo("no differences" + (" in what both scans collected" if d.not_collected else ""))
         return
     for field_name in d.__slots__:
         items = getattr(d, field_name)
-        if items:
+        if items and field_name != "not_collected":
             what, change = field_name.rsplit("_", 1)
             sign = "+" if change == "added" else "-"
             typer.echo(f"{what} {change}:")
@@ -580,6 +665,12 @@ def lab_up(
     """Build the lab (idempotent; needs root). A failed start leaves nothing behind."""
     from netatlas.lab import load_topology, up
 
+    path = Path(topology)
+    if path.suffix in (".yaml", ".yml") or "/" in topology:  # a file, not a shipped name
+        if not path.exists():
+            raise UsageFailure(f"{topology}: no such file")
+        if path.is_dir():
+            raise UsageFailure(f"{topology}: is a directory")
     st = up(load_topology(topology))
     if as_json:
         _emit_json(st.to_dict())
@@ -712,9 +803,9 @@ def main(argv: list[str] | None = None) -> int:
     from netatlas.errors import NetatlasError, UnknownKindError
 
     try:
+        # click hands a typer.Exit's status back as the return value without standalone mode
         status = _app_for(sys.argv[1:] if argv is None else argv)(args=argv, standalone_mode=False)
-        # without standalone mode click hands a command's `raise typer.Exit(1)` back as its return value
-        if isinstance(status, int) and not isinstance(status, bool) and status != 0:
+        if isinstance(status, int) and status:
             raise SystemExit(status)
         return 0
     except typer.Exit as exc:

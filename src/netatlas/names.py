@@ -40,7 +40,16 @@ from netatlas.model.atlas import Atlas, NameRecord
 from netatlas.model.evidence import VantageKind
 from netatlas.model.facts import IPAddress, _Model
 
-__all__ = ["Resolution", "lookup_order", "normalize", "provenance", "records_for", "resolve", "writer_name"]
+__all__ = [
+    "Resolution",
+    "lookup_order",
+    "normalize",
+    "provenance",
+    "records_for",
+    "resolve",
+    "unanswered",
+    "writer_name",
+]
 
 _SOURCE_ORDER = {"hosts": 0, "docker-dns": 1, "dns": 1, "nss": 2}
 
@@ -69,6 +78,7 @@ class Resolution(_Model):
             Docker Desktop's line in the Windows hosts file), in plain words.
         order: position in the resolver's lookup order for this vantage (0 first).
         first: whether an application on this vantage gets this answer.
+        status: for a query that got no address, what the server said (``NXDOMAIN``).
     """
 
     vantage: str
@@ -85,6 +95,7 @@ class Resolution(_Model):
     origin: str | None = None
     order: int = 0
     first: bool = False
+    status: str | None = None
 
 
 def normalize(name: str) -> str:
@@ -285,6 +296,8 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
     if vantage is not None:
         wanted = _vantage_ids(atlas, vantage)
         records = [r for r in records if r.vantage in wanted]
+        if not records:
+            return _docker_dns(atlas, name, vantage) or _dns_elsewhere(atlas, everywhere, vantage)
     rank = {v.id: i for i, v in enumerate(atlas.vantages)}
     orders = {vid: lookup_order(atlas, vid) for vid in {r.vantage for r in records}}
     records.sort(
@@ -320,4 +333,127 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
             )
         )
         order += 1
+    return out
+
+
+def _default_bridge(label: str) -> bool:
+    """Docker's default ``bridge`` network, where the embedded DNS does not serve names."""
+    return label.rsplit(" ", 1)[-1] == "bridge"
+
+
+def _docker_dns(atlas: Atlas, name: str, vantage: str) -> list[Resolution]:
+    """What Docker's embedded DNS answers a container for ``name``, from the engine's networks.
+
+    Nobody asked it during the scan (a container is asked only about its own and the
+    special names), but the answer follows from the map: on a user-defined network,
+    127.0.0.11 answers the name of every container on it and each compose service
+    name (a network alias compose sets) with that container's address there (Docker
+    docs, "Networking overview": "Containers on the default bridge network can only
+    access each other by IP addresses … user-defined networks … by name or alias").
+    :func:`netatlas.reach.why` reaches such a container by its name, so ``resolve``
+    must say the same.
+    """
+    key = normalize(name)
+    wanted = _vantage_ids(atlas, vantage)
+    src = next(
+        (n for n in atlas.nodes if n.kind == "container" and (wanted & set(n.vantages) or vantage in (n.id, n.name))),
+        None,
+    )
+    if src is None:
+        return []
+    nodes = {n.id: n for n in atlas.nodes}
+    out: list[Resolution] = []
+    for net in atlas.networks:
+        if net.kind != "docker-bridge" or _default_bridge(net.label):
+            continue
+        if not any(a.node == src.id for a in net.attachments):
+            continue
+        for a in net.attachments:
+            other = nodes.get(a.node)
+            if other is None or other.kind != "container" or a.address is None:
+                continue
+            service = other.service.rsplit("/", 1)[-1] if other.service else None
+            if key not in (normalize(other.name), normalize(service or "")):
+                continue
+            how = "its container name" if key == normalize(other.name) else f"compose service {other.service}"
+            out.append(
+                Resolution(
+                    vantage=src.vantages[0] if src.vantages else src.id,
+                    name=name,
+                    addresses=(a.address,),
+                    source="docker-dns",
+                    provenance=(
+                        f"Docker's embedded DNS (127.0.0.11): {other.name} is on {net.label} with "
+                        f"{src.name}, by {how} (follows from the engine's networks; not asked)"
+                    ),
+                    server=None,
+                )
+            )
+    return [replace_first(r, i) for i, r in enumerate(out)]
+
+
+def replace_first(r: Resolution, order: int) -> Resolution:
+    """``r`` at position ``order`` of its vantage's lookup (0 is what an application gets)."""
+    from dataclasses import replace
+
+    return replace(r, order=order, first=order == 0)
+
+
+def _dns_elsewhere(atlas: Atlas, records: list[NameRecord], vantage: str) -> list[Resolution]:
+    """A DNS server's answer another vantage got: anyone asking that server gets it.
+
+    The rule :func:`netatlas.reach.why` resolves a destination name by when the source
+    has no answer of its own, so ``resolve NAME --from SRC`` finds what ``why SRC NAME``
+    resolves. Another vantage's hosts file is its own business and is not used.
+    """
+    ids = _vantage_ids(atlas, vantage)
+    mine = next(iter(sorted(ids)), vantage)
+    out: list[Resolution] = []
+    for r in records:
+        if r.source != "dns" or not r.addresses:
+            continue
+        out.append(
+            Resolution(
+                vantage=mine,
+                name=r.name,
+                addresses=r.addresses,
+                source=r.source,
+                provenance=f"{provenance(r)}, as {r.vantage} asked it (not asked from here)",
+                server=r.server,
+                evidence=r.evidence,
+            )
+        )
+    return [replace_first(r, i) for i, r in enumerate(out)]
+
+
+def unanswered(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolution]:
+    """The queries for ``name`` that got no address (``NXDOMAIN``, ``SERVFAIL``, a timeout).
+
+    Example:
+        >>> from netatlas.model.atlas import Atlas, NameRecord
+        >>> from ipaddress import ip_address
+        >>> atlas = Atlas("netatlas-atlas/1", (), (), (), names=(
+        ...     NameRecord("container:web", "host.docker.internal", (), "docker-dns",
+        ...                server=ip_address("127.0.0.11"), status="NXDOMAIN"),))
+        >>> [(r.vantage, r.status) for r in unanswered(atlas, "host.docker.internal")]
+        [('container:web', 'NXDOMAIN')]
+    """
+    key = normalize(name)
+    wanted = _vantage_ids(atlas, vantage) if vantage is not None else None
+    out: list[Resolution] = []
+    for r in atlas.names:
+        if r.addresses or normalize(r.name) != key or (wanted is not None and r.vantage not in wanted):
+            continue
+        out.append(
+            Resolution(
+                vantage=r.vantage,
+                name=r.name,
+                addresses=(),
+                source=r.source,
+                provenance=provenance(r),
+                server=r.server,
+                evidence=r.evidence,
+                status=r.status or "no answer",
+            )
+        )
     return out

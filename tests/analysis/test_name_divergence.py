@@ -86,3 +86,31 @@ def test_same_answer_everywhere_and_other_family_do_not_diverge() -> None:
         )
     )
     assert check(atlas, Options()) == []
+
+
+def test_dockers_own_hostname_lines_on_two_networks_are_not_a_divergence() -> None:
+    """A real container on two networks: Docker wrote one /etc/hosts line per network for gw1."""
+    from pathlib import Path
+
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import Bundle
+    from netatlas.model import Evidence, Vantage, VantageKind
+
+    here = Path(__file__).resolve().parents[1] / "fixtures" / "analysis" / "docker-two-networks"
+    v = Vantage("container:scale-gw1", VantageKind.CONTAINER, "scale-gw1")
+    ev = (
+        Evidence(f"{v.id}/ip-addr-json", v.id, "ip-addr-json", ("netlink",), (here / "ip-addr-json.out").read_bytes()),
+        Evidence(
+            f"{v.id}/hosts", v.id, "hosts", ("read", "/proc/13004/root/etc/hosts"), (here / "hosts.out").read_bytes()
+        ),
+    )
+    atlas = build_atlas(Bundle((v,), ev), analyze=False)
+    lines = [r for r in atlas.names if r.name == "gw1"]
+    assert len(lines) == 2 and {r.writer for r in lines} == {"docker"}
+    assert check(atlas, Options()) == []
+    # a line someone added for the same name, to another address, still diverges
+    added = NameRecord(v.id, "gw1", (lines[0].addresses[0].__class__("192.0.2.9"),), "hosts", file="/etc/hosts", line=3)
+    from dataclasses import replace
+
+    [f] = check(replace(atlas, names=(added, *atlas.names)), Options())
+    assert "line 3" in f.fix  # type: ignore[operator]

@@ -174,3 +174,21 @@ def test_wsl_node_helper_builds() -> None:
     # the kit builds nodes the way merge does; a guard for the helpers themselves
     n = node("node:x", "host", [iface("eth0", "192.0.2.5/24")])
     assert n.interfaces[0].addresses[0].prefixlen == 24
+
+
+def test_fix_for_a_network_in_use_gives_the_whole_sequence() -> None:
+    """`docker network rm` refuses a network with containers attached: disconnect first."""
+    atlas = _with_host_routes(z820(), route("172.16.0.0/12", "10.8.0.1", "tun0"))
+    f = next(f for f in check(atlas, Options()) if "z820_default" in f.title)
+    fix = f.fix or ""
+    attached = [a.node.removeprefix("node:container:") for a in atlas.networks[-1].attachments]
+    lines = [ln.strip("# ").strip() for ln in fix.splitlines()]
+    order = [
+        next(i for i, ln in enumerate(lines) if ln.startswith(step))
+        for step in ("for c in", "docker network rm z820_default", "docker network create --subnet")
+    ]
+    assert order == sorted(order)
+    assert "docker network disconnect z820_default" in fix and "docker network connect z820_default" in fix
+    assert "web" in fix and attached
+    subnet = _cidrs_in(lines[order[2]])[0]
+    assert subnet.prefixlen == 24 and not subnet.overlaps(ipaddress.ip_network("172.16.0.0/12"))

@@ -112,3 +112,60 @@ def test_macos_argv_are_fixed() -> None:
     ]
     src = inspect.getsource(macos)
     assert "subprocess" not in src and "shell=" not in src
+
+
+# --------------------------------------------------------------------------- scoped routes, ARP/ND rows
+
+NETSTAT = Path(__file__).resolve().parents[1] / "fixtures" / "parsers" / "netstat-rn"
+
+
+def _main_defaults(routes: Any) -> list[tuple[str, str | None]]:
+    return [
+        (str(r.destination), r.interface) for r in routes if r.destination.prefixlen == 0 and r.table in (None, "main")
+    ]
+
+
+def test_scoped_defaults_are_not_main_table_defaults() -> None:
+    """sshuttle#864: the VPN owns the default; en0's default (UGScIg) is scoped to en0."""
+    from netatlas.parsers import parse
+
+    facts = parse("netstat-rn", (NETSTAT / "sshuttle-864-macos13-wireguard-scoped-default.out").read_bytes())
+    assert _main_defaults(facts.routes) == [("0.0.0.0/0", "utun3")]
+    scoped = [
+        (str(r.gateway), r.interface) for r in facts.routes if r.table == "scoped" and r.destination.prefixlen == 0
+    ]
+    assert scoped == [("172.20.10.1", "en0")]
+    v6 = parse("netstat-rn", (NETSTAT / "teleport-66851-macos-inet6-utun-scoped.out").read_bytes())
+    assert _main_defaults(v6.routes) == []  # four per-tunnel defaults, all scoped: no IPv6 default
+
+
+def test_why_does_not_take_a_scoped_tunnel_default() -> None:
+    from netatlas.reach import why
+
+    rr = replay()
+    v6 = (NETSTAT / "teleport-66851-macos-inet6-utun-scoped.out").read_bytes()
+    rr.commands[("netstat", "-rn")] = (REPLAY / "netstat-rn.out").read_bytes().split(b"Internet6:")[0] + v6
+    atlas = build_atlas(scan(rr, system="Darwin"))
+    host = atlas.node("node:host")
+    assert host is not None and not _main_defaults(r for r in host.routes if r.destination.version == 6)
+    result = why(atlas, "host", "2001:db8::10", 443)
+    text = " ".join([result.reason or "", *(h.note for h in result.hops)])
+    assert not result.reachable
+    assert "utun" not in text, text
+
+
+def test_arp_and_nd_rows_are_neighbours_not_host_routes() -> None:
+    atlas = build_atlas(scan(replay(), system="Darwin"))
+    host = atlas.node("node:host")
+    assert host is not None
+    host_routes = {str(r.destination) for r in host.routes if r.interface == "en0"}
+    assert "192.168.1.80/32" not in host_routes and "192.168.1.255/32" not in host_routes
+    from netatlas.parsers import parse
+
+    facts = parse("netstat-rn", (REPLAY / "netstat-rn.out").read_bytes())
+    nb = {str(n.address): n for n in facts.neighbours}
+    assert nb["192.168.1.80"].mac == "00:90:a9:ed:e4:35" and nb["192.168.1.80"].interface == "en0"
+    assert nb["192.168.1.254"].router  # UHLWIir: the r flag
+    assert nb["192.168.71.160"].mac is None and nb["192.168.71.160"].state == "INCOMPLETE"
+    assert "192.168.1.255" not in nb and "224.0.0.251" not in nb  # broadcast, multicast
+    assert "192.168.1.221" not in nb  # the Mac's own address (on lo0)

@@ -475,3 +475,22 @@ def test_ss_ipv6_listener_is_written_with_brackets_and_port_0_is_no_listener() -
     assert [(str(li.address), li.port) for li in facts.listeners] == [("fe80::1", 22)]
     assert "listen tcp [fe80::1]:22" in list(text_lines(facts))
     assert [w.line for w in facts.warnings] == [2]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("ip-route", "default via 10.0.0.300 dev eth0\n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.5\n"),
+        (
+            "ip-route-json",
+            '[{"dst":"default","gateway":"10.0.0.300","dev":"eth0","flags":[]},'
+            '{"dst":"10.0.0.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"10.0.0.5","flags":[]}]',
+        ),
+    ],
+)
+def test_bad_gateway_is_no_on_link_default_route(kind: str, text: str) -> None:
+    from netatlas.parsers import parse as parse_kind
+
+    facts = parse_kind(kind, text)
+    assert [str(r.destination) for r in facts.routes] == ["10.0.0.0/24"]
+    assert any("10.0.0.300" in w.message and "skipped route" in w.message for w in facts.warnings)

@@ -42,3 +42,21 @@ def test_escaping_keeps_user_text_in_its_cell_and_block() -> None:
 def test_md_escape() -> None:
     assert markdown.md("C:\\x|y <b> *z*") == "C:\\\\x\\|y &lt;b&gt; \\*z\\*"
     assert markdown.fence("a\n```\nb") == ["````", "a", "```", "b", "````"]
+
+
+def test_report_has_each_name_row_once() -> None:
+    from collections import Counter
+
+    from netatlas.render.export import render
+
+    text = render(z820(), "md").decode()
+    rows = Counter(ln for ln in text.splitlines() if ln.startswith("| ") and "---" not in ln)
+    assert [r for r, n in rows.items() if n > 1] == []
+    assert sum(1 for r in rows if r.startswith("| Z820.fios-router.home |")) == 1
+
+
+def test_text_map_does_not_double_parentheses() -> None:
+    from netatlas.render import atlas_text
+
+    out = "\n".join(atlas_text.lines(z820()))
+    assert "WSL 2 VM (hosts file)" in out and "((" not in out

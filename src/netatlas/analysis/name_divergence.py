@@ -10,6 +10,11 @@ reports, per name:
   application gets the hosts file, ``nslookup``/``dig`` show DNS), and
 * across vantages, different answers an application would get first.
 
+A container's own hostname is not a divergence: Docker writes one ``/etc/hosts`` line
+for it per network the container joins (the atlas marks them ``writer`` ``docker``),
+so a container on two networks has two lines with two addresses for its own name,
+and each replica of a service its own answer. Those lines are compared with nothing.
+
 Answers are compared per address family (an IPv4 and an IPv6 answer never differ).
 Not reported: ``localhost`` and its variants, names whose every answer is loopback,
 and names answered only by DNS servers unless they are local names (single label,
@@ -55,6 +60,18 @@ def _show(addrs: Sequence[IPAddress]) -> str:
     return ", ".join(str(a) for a in addrs)
 
 
+def _docker_own(r: Resolution) -> bool:
+    """A line Docker wrote for the container's own hostname (one per network)."""
+    return r.source == "hosts" and r.writer == "docker"
+
+
+def _docker_said(r: Resolution, own: set[tuple[str, IPAddress]]) -> bool:
+    """Docker's own-hostname line, or what getent echoes of one (``own``: (vantage, address))."""
+    return _docker_own(r) or (
+        r.source == "nss" and bool(r.addresses) and all((r.vantage, a) in own for a in r.addresses)
+    )
+
+
 def _why(r: Resolution) -> str:
     text = r.provenance
     if r.origin:
@@ -77,6 +94,7 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
             continue
         if not _local_name(key) and not any(r.source in ("hosts", "docker-dns") for r in answers):
             continue
+        own = {(r.vantage, a) for r in answers if _docker_own(r) for a in r.addresses}
         sentences: list[str] = []
         fixes: list[str] = []
         within = False
@@ -84,7 +102,14 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
         for r in answers:
             firsts.setdefault(r.vantage, r)
         for vantage, first in firsts.items():
-            others = [r for r in answers if r.vantage == vantage and r is not first and _differs(first, r)]
+            others = [
+                r
+                for r in answers
+                if r.vantage == vantage
+                and r is not first
+                and _differs(first, r)
+                and not (_docker_said(first, own) and _docker_said(r, own))  # one line per network, by Docker
+            ]
             if not others or first.source != "hosts":
                 continue
             within = True
@@ -94,7 +119,12 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
                 f"applications there get {_show(first.addresses)} (hosts file first)."
             )
             generated = writer_name(first.writer) if not (first.marker or "").startswith("copied by") else None
-            if first.writer == "wsl" and generated:
+            if first.writer == "docker":
+                fixes.append(
+                    f"On {vantage}, Docker writes {name} for the container's own hostname: "
+                    "give it a hostname no other service answers to (docker run --hostname)."
+                )
+            elif first.writer == "wsl" and generated:
                 fixes.append(
                     f"On {vantage}, to let DNS answer: add to /etc/wsl.conf\n"
                     "[network]\ngenerateHosts = false\n"
@@ -103,6 +133,8 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
             elif first.file and first.line is not None:
                 fixes.append(f"On {vantage}, remove or correct {first.file} line {first.line}.")
         distinct: list[Resolution] = []
+        # each container's own hostname is its own business: not compared across vantages
+        firsts = {v: r for v, r in firsts.items() if not _docker_said(r, own)}
         for r in firsts.values():
             if all(_differs(r, d) for d in distinct):
                 distinct.append(r)

@@ -522,6 +522,30 @@ def _first_free(
     return None
 
 
+def _recreate(name: str, subnet: ipaddress.IPv4Network, p: Prefix) -> list[str]:
+    """The plain-Docker way to move network ``name`` to ``subnet``, containers included.
+
+    ``docker network rm`` refuses a network with containers attached ("has active
+    endpoints"), so they are disconnected first and connected again afterwards.
+    """
+    attached = sorted({n.removeprefix("node:container:") for n, _i, _a in p.holders if n.startswith("node:container:")})
+    if not attached:
+        return [
+            "# or without compose:",
+            f"#   docker network rm {name}",
+            f"#   docker network create --subnet {subnet} {name}",
+        ]
+    names = " ".join(attached)
+    return [
+        f"# or without compose ({len(attached)} container{'s' if len(attached) != 1 else ''} attached: "
+        "`docker network rm` refuses a network in use):",
+        f'#   for c in {names}; do docker network disconnect {name} "$c"; done',
+        f"#   docker network rm {name}",
+        f"#   docker network create --subnet {subnet} {name}",
+        f'#   for c in {names}; do docker network connect {name} "$c"; done',
+    ]
+
+
 def fix_for(p: Prefix, avoid: Iterable[IPNetwork] | FreeRanges) -> str | None:
     """The config change that moves ``p`` to a free range, or ``None`` if it cannot move."""
     free = avoid if isinstance(avoid, FreeRanges) else FreeRanges(avoid)
@@ -547,8 +571,9 @@ def fix_for(p: Prefix, avoid: Iterable[IPNetwork] | FreeRanges) -> str | None:
             lines.append(f"# then recreate the network on {p.cidr} (docker compose down && docker compose up -d)")
         if name and name != "bridge":
             lines += [
-                f"# then recreate {name} so it takes a subnet from the new pool:",
-                "#   docker compose down && docker compose up -d   (or: docker network rm " + name + ")",
+                f"# then recreate {name} so it takes a subnet from the new pool: with compose,",
+                "#   docker compose down && docker compose up -d",
+                *_recreate(name, first, p),
                 "# or pin its subnet in compose.yaml:",
                 "networks:",
                 "  default:",

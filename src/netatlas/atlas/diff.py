@@ -11,7 +11,27 @@ from dataclasses import dataclass
 from netatlas.model.atlas import Atlas
 from netatlas.model.facts import _Model
 
-__all__ = ["AtlasDiff", "diff_atlases"]
+__all__ = ["SECTION_KINDS", "AtlasDiff", "diff_atlases", "uncollected"]
+
+#: The evidence kinds each section of a diff comes from. A scan with none of a
+#: section's kinds (``scan --only ip-addr-json``) did not look, so what it lacks there
+#: was not removed: the diff says the scan did not collect it instead.
+SECTION_KINDS: dict[str, frozenset[str]] = {
+    "networks": frozenset(
+        {
+            "ip-addr",
+            "ip-addr-json",
+            "ifconfig",
+            "ipconfig",
+            "ps-netipaddress",
+            "ps-netadapter",
+            "docker-network-inspect",
+            "kubectl-pods-json",
+        }
+    ),
+    "routes": frozenset({"ip-route", "ip-route-json", "route-print", "netstat-rn", "ps-netroute"}),
+    "names": frozenset({"hosts", "nslookup", "host", "getent-hosts", "dns-answers-json"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +46,14 @@ class AtlasDiff(_Model):
     names_removed: tuple[str, ...] = ()
     findings_added: tuple[str, ...] = ()
     findings_removed: tuple[str, ...] = ()
+    not_collected: tuple[str, ...] = ()
+    """Sections one scan did not collect (``names``: B was ``scan --only ip-addr-json``):
+    their differences are left out, not reported as removed or added."""
 
     @property
     def empty(self) -> bool:
         """True when nothing changed."""
-        return not any(getattr(self, f) for f in self.__slots__)
+        return not any(getattr(self, f) for f in self.__slots__ if f != "not_collected")
 
 
 def _networks(a: Atlas) -> set[str]:
@@ -57,16 +80,37 @@ def _findings(a: Atlas) -> set[str]:
     return {f"{f.code}: {f.title}" for f in a.findings}
 
 
-def diff_atlases(a: Atlas, b: Atlas) -> AtlasDiff:
-    """What is in ``b`` but not ``a`` (added) and in ``a`` but not ``b`` (removed)."""
-    parts = {}
+def uncollected(kinds: set[str]) -> set[str]:
+    """The diff sections a scan with these evidence kinds did not collect.
+
+    Example:
+        >>> sorted(uncollected({"ip-addr-json"}))
+        ['names', 'routes']
+    """
+    return {section for section, wanted in SECTION_KINDS.items() if not kinds & wanted}
+
+
+def diff_atlases(a: Atlas, b: Atlas, *, skipped: dict[str, str] | None = None) -> AtlasDiff:
+    """What is in ``b`` but not ``a`` (added) and in ``a`` but not ``b`` (removed).
+
+    Args:
+        a: the older atlas; ``b`` the newer.
+        skipped: section → which scan did not collect it (``{"names": "B"}``, from
+            :func:`uncollected` of each bundle's evidence kinds); those sections are
+            left out and listed in ``not_collected``.
+    """
+    skipped = skipped or {}
+    parts: dict[str, tuple[str, ...]] = {}
     for name, fn in (
         ("networks", _networks),
         ("routes", _routes),
         ("names", _names),
         ("findings", _findings),
     ):
+        if name in skipped:
+            continue
         old, new = fn(a), fn(b)
         parts[f"{name}_added"] = tuple(sorted(new - old))
         parts[f"{name}_removed"] = tuple(sorted(old - new))
+    parts["not_collected"] = tuple(f"{name} (scan {who} did not collect them)" for name, who in sorted(skipped.items()))
     return AtlasDiff(**parts)

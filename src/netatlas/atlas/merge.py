@@ -12,7 +12,9 @@ Steps, each a small function:
    :mod:`netatlas.atlas.classify` from knowledge data.
 4. names, forwards and listeners are collected per vantage with their provenance;
    each vantage's ``hosts:`` lookup order (``nsswitch.conf``) goes to
-   ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`.
+   ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`;
+   portproxy rules that cannot forward as ``settings["portproxy_dead_rules"]``, each
+   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`.
 """
 
 from __future__ import annotations
@@ -187,6 +189,12 @@ def _shared_namespace(mode: str | None, engine_node: str, by_id: dict[str, str])
         name = next((n for cid, n in by_id.items() if cid.startswith(ref)), ref)
         return f"node:container:{name}"
     return None
+
+
+def _with_services(obs: dict[str, Observation], nodes: list[Node]) -> list[Node]:
+    """Containers marked with the compose service they are a replica of (engine labels)."""
+    service = {f"node:container:{c.name}": c.service for o in obs.values() for c, _ev in o.containers if c.service}
+    return [_with(n, service=service[n.id]) if n.id in service else n for n in nodes]
 
 
 def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[str, str]) -> None:
@@ -364,11 +372,34 @@ def _networks(obs: dict[str, Observation], nodes: list[Node]) -> list[Network]:
     return out
 
 
+DOCKER_OWN_LINE = "the container's own hostname on one of its networks (Docker Engine writes one line per network)"
+"""The marker of a line in a container's ``/etc/hosts`` that names one of its own
+addresses. Docker writes such a line, without a comment, for the container's hostname
+on each network it joins (libnetwork ``sandbox.updateHostsFile``/``etchosts.Add``), so
+a container on two networks has two lines for its own name. Nobody else writes the
+container's own addresses there (an ``--add-host`` naming one would be marked too,
+and says the same)."""
+
+
+def _own_addresses(o: Observation) -> set[IPAddress]:
+    """The non-loopback addresses on a vantage's own interfaces."""
+    return {
+        a.address
+        for i in o.interfaces.values()
+        for a in i.addresses
+        if a.address is not None and not a.address.is_loopback
+    }
+
+
 def _names(obs: dict[str, Observation]) -> list[NameRecord]:
     out: list[NameRecord] = []
     for vid, o in obs.items():
+        own = _own_addresses(o) if o.vantage.kind is VantageKind.CONTAINER else set()
         for h, ev in o.hosts:
             file = ev.argv[1] if len(ev.argv) > 1 and ev.argv[0] == "read" else None
+            marker, writer = h.marker, h.writer
+            if writer is None and h.address in own:
+                marker, writer = DOCKER_OWN_LINE, "docker"
             for name in h.names:
                 out.append(
                     NameRecord(
@@ -378,8 +409,8 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                         source="hosts",
                         file=file or "hosts",
                         line=h.line,
-                        marker=h.marker,
-                        writer=h.writer,
+                        marker=marker,
+                        writer=writer,
                         evidence=ev.id,
                     )
                 )
@@ -395,6 +426,7 @@ def _names(obs: dict[str, Observation]) -> list[NameRecord]:
                     source=source,
                     server=a.server,
                     evidence=ev.id,
+                    status=None if a.addresses else a.status,
                 )
             )
     return out
@@ -477,6 +509,22 @@ _PER_VANTAGE = frozenset({"nss", "nss_hosts"})
 """Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
 
+_RULES = frozenset({"portproxy_dead_rules"})
+"""Settings that are lists of rules a node holds (portproxy rules netsh stored but cannot
+serve): every vantage's rules are kept, each with its node and evidence, for the checks."""
+
+
+def _rules(obs: dict[str, Observation], node_of: dict[str, str], key: str) -> list[object]:
+    """Every vantage's ``key`` rules, each with the node that holds it and its evidence."""
+    out: list[object] = []
+    for vid, o in obs.items():
+        rules = o.settings.get(key)
+        if not isinstance(rules, list):
+            continue
+        where = {"node": node_of[vid], "evidence": o.settings_evidence.get(key)}
+        out.extend({**rule, **where} for rule in rules if isinstance(rule, dict))
+    return out
+
 
 def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     """The atlas of a bundle: merged nodes, classified networks, names, forwards, findings.
@@ -486,17 +534,21 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
     obs, problems = observe(bundle.vantages, bundle.evidence)
     nodes, node_of = _nodes(obs)
     _engine_nodes(obs, nodes, node_of)
+    nodes = _with_services(obs, nodes)
     settings: dict[str, object] = {}
     nss_hosts: dict[str, object] = {}
     for vid, o in obs.items():
         for k, v in o.settings.items():
-            if k in _PER_VANTAGE:
+            if k in _PER_VANTAGE or k in _RULES:
                 continue
             settings.setdefault(k, v)
         if isinstance(o.settings.get("nss_hosts"), list):
             nss_hosts[vid] = o.settings["nss_hosts"]
     if nss_hosts:
         settings["nss_hosts"] = nss_hosts
+    for key in _RULES:
+        if found := _rules(obs, node_of, key):
+            settings[key] = found
     atlas = Atlas(
         schema=ATLAS_SCHEMA,
         vantages=bundle.vantages,

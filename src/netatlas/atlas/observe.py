@@ -53,6 +53,8 @@ class Observation:
     neighbours: list[tuple[Neighbour, Evidence]] = field(default_factory=list)
     """The vantage's ARP/NDP table: which MAC answers at which address (the gateway's)."""
     settings: dict[str, object] = field(default_factory=dict)
+    settings_evidence: dict[str, str] = field(default_factory=dict)
+    """Which evidence each setting was taken from (the first that gave it)."""
     kinds: set[str] = field(default_factory=set)
 
     def add(self, ev: Evidence, facts: Facts) -> None:
@@ -77,6 +79,7 @@ class Observation:
         self.neighbours.extend((nb, ev) for nb in facts.neighbours)
         for key, value in facts.settings.items():
             self.settings.setdefault(key, value)
+            self.settings_evidence.setdefault(key, ev.id)
 
     def neighbour_mac(self, address: IPAddress, interface: str | None = None) -> str | None:
         """The MAC this vantage's neighbour table holds for ``address`` (on ``interface``), if any."""

@@ -49,6 +49,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -71,6 +72,7 @@ __all__ = [
     "system_root",
     "tool",
     "wsl",
+    "wsl_output",
 ]
 
 PRODUCES = (
@@ -138,8 +140,9 @@ def wsl() -> str:
 
 
 DOCKER_DESKTOP_DISTRO = "docker-desktop"
-_NO_SHELL = ("docker-desktop-data",)
-"""Distros that are data volumes without a shell: never entered."""
+_NO_SHELL = ("docker-desktop-data", "rancher-desktop-data")
+"""Distros that are data volumes, not meant to be entered: Docker Desktop's before 4.30
+and Rancher Desktop's (its ``rancher-desktop`` distro runs the engine). Never entered."""
 
 _WSL_ABSENT = re.compile(
     rb"has no installed distributions|is not installed|WSL is not installed"
@@ -177,13 +180,50 @@ def docker_settings_paths() -> tuple[str, str]:
 # --------------------------------------------------------------------------- failures
 
 
+NO_DISTROS_EXIT = (-1, 0xFFFFFFFF)
+"""``wsl.exe --list`` exit code when WSL is installed without any distribution (-1; Python on
+Windows reports the DWORD unsigned). Exit 1 is the inbox placeholder ``wsl.exe`` of a
+Windows without WSL, confirmed by ``--status`` failing too. Both as usbipd-win reads them
+(dorssel/usbipd-win ``Usbipd/Wsl.cs``, ``CreateAsync``); the messages themselves are
+localized, so the codes decide."""
+
+
+def wsl_output(data: bytes) -> str:
+    """``wsl.exe``'s own output as text: UTF-8 when ``WSL_UTF8=1`` is inherited, else UTF-16LE."""
+    if _env("WSL_UTF8") == "1":
+        return data.decode("utf-8", "replace")
+    return data[: len(data) // 2 * 2].decode("utf-16-le", "replace").lstrip("\ufeff")
+
+
+def _absent(res: Result, why: str) -> Result:
+    text = wsl_output(res.stdout) if res.stdout.strip(b"\x00\r\n ") else wsl_output(res.stderr)
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    msg = f"{' '.join(res.argv)}: {why}" + (f": {first}" if first else "")
+    return replace(res, failure=Failure("not-installed", msg))
+
+
 def _wsl_checked(res: Result, *, empty_is_absent: bool = False) -> Result:
-    """``wsl.exe`` result with "not installed" / "no distributions" as ``not-installed``."""
-    text = (res.stdout + b"\n" + res.stderr).replace(b"\x00", b"")
+    """``wsl.exe`` result with "not installed" / "no distributions" as ``not-installed``.
+
+    By exit code first (the messages are localized); the English messages are a
+    fallback for older builds that exit 0 with them.
+    """
     failed = res.failure is not None and res.failure.code in ("exit-status", "error")
+    if failed and res.exit_code in NO_DISTROS_EXIT:
+        return _absent(res, f"exit {res.exit_code}: WSL has no distributions")
+    text = (res.stdout + b"\n" + res.stderr).replace(b"\x00", b"")
     if (failed or empty_is_absent) and _WSL_ABSENT.search(text):
-        first = next((ln.strip() for ln in text.decode("utf-8", "replace").splitlines() if ln.strip()), "")
-        return replace(res, failure=Failure("not-installed", f"{' '.join(res.argv)}: {first}"))
+        return _absent(res, "not installed")
+    return res
+
+
+def _wsl_list(runner: Runner) -> Result:
+    """``wsl.exe -l -v``; exit 1 with ``--status`` failing too is the placeholder of a Windows without WSL."""
+    res = _wsl_checked(runner.run([wsl(), "-l", "-v"]), empty_is_absent=True)
+    if res.failure is not None and res.failure.code == "exit-status" and res.exit_code == 1:
+        status = runner.run([wsl(), "--status"])
+        if status.failure is not None:
+            return _absent(res, "exit 1 and --status fails: WSL is not installed")
     return res
 
 
@@ -212,7 +252,14 @@ def _docker_settings(r: Runner) -> Result:
 
 
 def host_sources(wsl_list: Result) -> list[Source]:
-    """The Windows host's sources; ``wsl_list`` is the discovery run of ``wsl.exe -l -v``."""
+    """The Windows host's sources; ``wsl_list`` is the discovery run of ``wsl.exe -l -v``.
+
+    Without WSL (or without distributions) ``--version`` and ``--status`` are not run: the
+    inbox placeholder answers ``--version`` with its usage, and an absent optional
+    source is absent, not news.
+    """
+    gone = wsl_list.failure is not None and wsl_list.failure.code == "not-installed"
+    absent = replace(wsl_list, stdout=b"", stderr=b"") if gone else None
     return [
         Source("host/ipconfig", "ipconfig", lambda r: r.run([tool("ipconfig.exe"), "/all"])),
         Source("host/route-print", "route-print", lambda r: r.run([tool("route.exe"), "print"])),
@@ -227,13 +274,13 @@ def host_sources(wsl_list: Result) -> list[Source]:
         Source(
             "host/wsl-version",
             "wsl-version",
-            lambda r: _wsl_checked(r.run([wsl(), "--version"])),
+            lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--version"])),
             optional=True,
         ),
         Source(
             "host/wsl-status",
             "wsl-status",
-            lambda r: _wsl_checked(r.run([wsl(), "--status"])),
+            lambda r: absent if absent is not None else _wsl_checked(r.run([wsl(), "--status"])),
             optional=True,
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
@@ -247,6 +294,35 @@ def host_sources(wsl_list: Result) -> list[Source]:
 def _in(name: str, *argv: str) -> list[str]:
     """``argv`` run inside distro ``name``: the name and every argument stay separate."""
     return [wsl(), "-d", name, "--exec", *argv]
+
+
+class _Gate:
+    """One distro's sources: after the first timeout the rest are skipped, not waited on.
+
+    A paused or Resource-Saver Docker Desktop can hang every ``wsl.exe --exec``
+    (docker/for-win#14656); waiting the full timeout once per source would stall the
+    scan for a minute on one distro.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._timed_out: str | None = None
+
+    def run(self, fetch: Callable[[Runner], Result]) -> Callable[[Runner], Result]:
+        def gated(r: Runner) -> Result:
+            with self._lock:
+                first = self._timed_out
+            if first is not None:
+                msg = f"not run: {first} timed out earlier in distro {self._name!r} (every wsl.exe --exec may hang)"
+                return Result((wsl(), "-d", self._name), failure=Failure("skipped", msg))
+            res = fetch(r)
+            if res.failure is not None and res.failure.code == "timeout":
+                with self._lock:
+                    self._timed_out = self._timed_out or " ".join(res.argv[4:])
+            return res
+
+        return gated
 
 
 def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
@@ -285,7 +361,8 @@ def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bo
                 lambda r: _getent_checked(r.run(_in(name, "getent", "hosts", *names), timeout=5)),
             ),
         ]
-    return out
+    gate = _Gate(name)
+    return [replace(src, fetch=gate.run(src.fetch)) for src in out]
 
 
 def running_distros(wsl_list: Result) -> list[str]:
@@ -295,8 +372,8 @@ def running_distros(wsl_list: Result) -> list[str]:
     from netatlas.errors import ParseError
     from netatlas.parsers import parse
 
-    try:
-        facts = parse("wsl-list", wsl_list.stdout, source="host/wsl-list")
+    try:  # decoded as wsl.exe wrote it, not sniffed (a localized Windows defeats sniffing)
+        facts = parse("wsl-list", wsl_output(wsl_list.stdout), source="host/wsl-list")
     except ParseError:
         return []
     return [d.name for d in facts.distros if (d.state or "").casefold() == "running"]
@@ -314,7 +391,7 @@ def _host_name(runner: Runner) -> str:
 def plan(runner: Runner) -> list[Planned]:
     """The host, then each running WSL distro and Docker Desktop's distro."""
     name = _host_name(runner)
-    wsl_list = _wsl_checked(runner.run([wsl(), "-l", "-v"]), empty_is_absent=True)
+    wsl_list = _wsl_list(runner)
     host = Vantage("host", VantageKind.WINDOWS_HOST, name)
     out = [Planned(host, host_sources(wsl_list))]
     names = list(dict.fromkeys([name, *SPECIAL_NAMES]))

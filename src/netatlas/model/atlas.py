@@ -67,6 +67,8 @@ class Node(_Model):
         shares: the node whose network namespace this one shares (a ``--network host``
             container shares its engine's host, ``--network container:X`` shares X's):
             its addresses, routes and listeners are that node's.
+        service: for a container, the compose ``PROJECT/SERVICE`` it is a replica of
+            (from the engine's labels), so pictures can draw replicas as one box.
     """
 
     id: str
@@ -79,6 +81,7 @@ class Node(_Model):
     dns: DnsConfig = field(default_factory=DnsConfig)
     reason: str | None = None
     shares: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,9 @@ class NameRecord(_Model):
 
     ``source`` is ``hosts`` (a hosts file), ``dns`` (a DNS server), ``docker-dns``
     (Docker's embedded resolver at 127.0.0.11) or ``nss`` (the system resolver as an
-    application sees it: hosts then DNS, per nsswitch).
+    application sees it: hosts then DNS, per nsswitch). A query that got no address
+    has ``addresses`` empty and ``status`` what the server said (``NXDOMAIN``,
+    ``SERVFAIL``, ``timeout`` …).
     """
 
     vantage: str
@@ -142,6 +147,7 @@ class NameRecord(_Model):
     writer: str | None = None
     server: IPAddress | None = None
     evidence: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,6 +307,10 @@ class Container(_Model):
     dns: tuple[IPAddress, ...] = ()
     """``HostConfig.Dns`` (``--dns``): the servers the container's resolver is told to
     use instead of the daemon's defaults."""
+    service: str | None = None
+    """``PROJECT/SERVICE`` from the ``com.docker.compose.project`` and
+    ``com.docker.compose.service`` labels: the compose service this container is one
+    replica of, so pictures can draw a service's replicas as one box with a count."""
 
 
 @dataclass(frozen=True, slots=True)

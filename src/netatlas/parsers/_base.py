@@ -9,6 +9,9 @@ needs the same way:
   ``wsl.exe`` writes), failing with the line of the first undecodable byte.
 * :func:`segments` splits a pasted transcript at prompt lines, drops code fences, and
   :func:`select` keeps the output of the parser's own command, warning about the rest.
+  When that command ran more than once with the same arguments, the last run is the
+  state now: :func:`select_runs` sets the earlier runs apart, and :func:`run_stages`
+  reads them only to say how they differed (``run 1 of 2: Ubuntu was Running``).
 * :func:`ip`, :func:`prefix_from_mask`, :func:`mac` canonicalise values at the
   boundary, so no address string travels past a parser.
 """
@@ -19,7 +22,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Protocol
 
@@ -32,7 +35,9 @@ __all__ = [
     "ParserInfo",
     "ParserModule",
     "Platform",
+    "Run",
     "Segment",
+    "Selection",
     "Warnings",
     "decode",
     "ip",
@@ -44,6 +49,8 @@ __all__ = [
     "run_stages",
     "segments",
     "select",
+    "select_runs",
+    "with_earlier_runs",
 ]
 
 
@@ -209,6 +216,47 @@ _PROMPT = re.compile(
     )(?P<cmd>.*)$""",
     re.VERBOSE,
 )
+_BARE_PROMPT = re.compile(r"^\s*(?:>>>|>|(?:[~/][^\s#$>]*\s?)?#)\s*(?P<cmd>\S.*)$")
+"""Prompts too bare to tell from a quote or a comment on their own: ``> wsl -l -v``
+(PowerShell with the path cut, cmd.exe's ``>``), ``# ip addr show`` and ``/ # ip a`` (a
+root shell in a container), ``>>> ipconfig``. Such a line is a prompt only when what
+follows is typed like a command (:func:`_typed`): ``# Added by Docker Desktop`` and
+``> Ethernet adapter Wi-Fi:`` stay what they are."""
+
+_TOOLS = frozenset(
+    """
+    wsl wslconfig ipconfig netsh route ip ifconfig docker podman nerdctl kubectl minikube kind
+    nslookup getent dig ping tracert traceroute tracepath ss netstat scutil hostname arp
+    resolvectl nmcli iptables nft cat type more less head tail grep findstr egrep ls dir cd
+    sudo doas echo curl wget systemctl service powershell pwsh cmd bash sh zsh uname whoami
+    winget choco apt apt-get dnf yum apk lsb_release docker-compose telnet nc ncat nmap
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+"""Command words a bare prompt may start with: the tools netatlas reads and the ones people
+type around them. Lowercase, as typed; a sentence after ``#`` starts with a capital."""
+
+_VERBS = frozenset(
+    """
+    Add Clear Compare Connect ConvertFrom ConvertTo Copy Disable Disconnect Enable Enter Exit
+    Export Find ForEach Format Get Group Import Install Invoke Join Measure Move New Out Pop
+    Push Read Register Remove Rename Resolve Restart Select Set Show Sort Split Start Stop Tee
+    Test Uninstall Unregister Update Wait Where Write
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+"""PowerShell's approved verbs: ``Get-NetIPAddress`` is a command, ``docker-desktop`` is not."""
+
+
+def _typed(cmd: str) -> bool:
+    """Whether text after a bare prompt reads as a command line rather than prose or output."""
+    word = cmd.split()[0]
+    if re.fullmatch(r"[a-z][\w.-]*", word):
+        return word.removesuffix(".exe") in _TOOLS
+    if re.fullmatch(r"[\w.-]+\.exe", word, re.IGNORECASE):
+        return True
+    verb, _, noun = word.partition("-")
+    return bool(noun) and verb.capitalize() in _VERBS and re.fullmatch(r"[A-Za-z]+", noun) is not None
+
+
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FENCE_TAG = re.compile(r"^\s*(?:```|~~~)[\w+.-]*\s*$")
 """A fence alone or with a language tag (```bash); anything else after it is content."""
@@ -233,11 +281,16 @@ def prompt_command(text: str) -> str | None:
     'ipconfig /all'
     >>> prompt_command("# a comment") is None
     True
+    >>> prompt_command("# ip addr show"), prompt_command("> wsl --list --verbose")
+    ('ip addr show', 'wsl --list --verbose')
     """
     m = _PROMPT.match(text)
-    if not m:
-        return None
-    return m.group("cmd").strip()
+    if m:
+        return m.group("cmd").strip()
+    bare = _BARE_PROMPT.match(text)
+    if bare and _typed(bare["cmd"]):
+        return bare["cmd"].strip()
+    return None
 
 
 def segments(text: str, *, warnings: Warnings) -> list[Segment]:
@@ -269,13 +322,67 @@ def segments(text: str, *, warnings: Warnings) -> list[Segment]:
     return out
 
 
-def select(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Line]:
-    """The lines of a transcript that are this parser's command's output.
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run of a parser's command in a transcript, set apart because a later run replaced it.
+
+    Args:
+        command: the command line as typed.
+        line: its prompt line.
+        lines: its output.
+        number: which run of that command it was (1-based).
+        of: how many runs of that command the transcript holds.
+        latest: the output of the last run, the state now, to compare with.
+    """
+
+    command: str
+    line: int
+    lines: tuple[Line, ...]
+    number: int
+    of: int
+    latest: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What :func:`select_runs` keeps: the lines to read, and the runs a later run replaced."""
+
+    lines: list[Line]
+    earlier: tuple[Run, ...] = ()
+
+
+_ALIASES = {"--list": "-l", "--verbose": "-v", "addr": "a", "address": "a", "/all": "-all"}
+"""Spellings of one option or object (``wsl --list --verbose`` is ``wsl -l -v``)."""
+
+
+def same_command(command: str) -> str:
+    """The command with what does not change its output taken off, to find repeated runs.
+
+    >>> same_command("wsl.exe --list --verbose") == same_command("wsl -l -v")
+    True
+    >>> same_command("ip addr show eth0") == same_command("ip addr show docker0")
+    False
+    """
+    text = re.sub(r"^(?:sudo|doas)\s+", "", command.strip().casefold())
+    words = [_ALIASES.get(w, w) for w in re.sub(r"\.exe\b", "", text).split()]
+    if len(words) > 2 and words[-1] in ("show", "list", "lst"):
+        words.pop()
+    return " ".join(words)
+
+
+def select_runs(text: str, commands: Sequence[str], *, warnings: Warnings) -> Selection:
+    """The lines of a transcript that are this parser's command's output, latest runs only.
 
     Prompt lines are skipped with a warning. When some prompt typed a command that
     matches ``commands`` (regexes, searched in the command text), only those
     segments are kept and every other segment is skipped with one warning; otherwise
     everything but the prompt lines is kept and the parser judges each line itself.
+
+    A command typed again with the same arguments (:func:`same_command`) makes its
+    earlier runs history: they are left out of ``lines`` and returned as ``earlier``.
+    Runs with different arguments (``ip addr show eth0``, ``ip addr show docker0``) are
+    all kept. A run with no output (a prompt pasted without what followed) replaces
+    nothing and is skipped with a warning.
     """
     segs = segments(text, warnings=warnings)
     pats = [re.compile(c) for c in commands]
@@ -284,20 +391,78 @@ def select(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Li
         return seg.command is not None and any(p.search(seg.command) for p in pats)
 
     keep_all = not any(ours(s) for s in segs)
-    kept: list[Line] = []
+    runs: dict[str, list[Segment]] = {}
     for seg in segs:
         if seg.prompt_line is not None:
             warnings.add(seg.prompt_line, f"skipped prompt line ({seg.command!r})")
-        if keep_all or ours(seg):
-            kept.extend(seg.lines)
-        else:
-            body = [ln for ln in seg.lines if ln.text.strip()]
+        if keep_all:
+            continue
+        body = [ln for ln in seg.lines if ln.text.strip()]
+        if not ours(seg):
             if body:
                 warnings.add(
                     body[0].no,
                     f"skipped {len(body)} line(s) of another command's output ({seg.command!r})",
                 )
-    return kept
+        elif not body:
+            warnings.add(seg.prompt_line or 1, f"no output under {seg.command!r}; nothing to read there")
+        else:
+            runs.setdefault(same_command(seg.command or ""), []).append(seg)
+    if keep_all:
+        return Selection([ln for seg in segs for ln in seg.lines])
+    latest = {id(group[-1]) for group in runs.values()}
+    kept = [ln for seg in segs if id(seg) in latest for ln in seg.lines]
+    earlier = tuple(
+        Run(seg.command or "", seg.prompt_line or 1, seg.lines, i, len(group), group[-1].lines)
+        for group in runs.values()
+        for i, seg in enumerate(group[:-1], 1)
+    )
+    return Selection(kept, tuple(sorted(earlier, key=lambda r: r.line)))
+
+
+def select(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Line]:
+    """:func:`select_runs` for parsers that do not describe earlier runs: their lines.
+
+    Each earlier run gets one warning saying the later one was read instead.
+    """
+    sel = select_runs(text, commands, warnings=warnings)
+    for run in sel.earlier:
+        warnings.add(run.line, f"run {run.number} of {run.of} ({run.command!r}) skipped: run {run.of} is the state now")
+    return sel.lines
+
+
+def with_earlier_runs(facts: Facts, earlier: Sequence[Run], read: Callable[[list[Line], Warnings], Facts]) -> Facts:
+    """``facts`` plus one warning per way each earlier run differed from the last run.
+
+    ``read`` parses one run's lines the way the whole input was parsed. An earlier run
+    that does not parse is said to be unreadable; its own warnings are dropped (the run
+    is history, only how it differed matters). Each is compared with the last run of
+    its own command, not with ``facts``, which may also hold other commands' runs.
+    """
+    if not earlier:
+        return facts
+    from netatlas.parsers._runs import differences
+
+    extra: list[Warning] = []
+    now: dict[int, Facts | None] = {}
+    for run in earlier:
+        head = f"run {run.number} of {run.of}"
+        key = run.latest[0].no if run.latest else 0
+        if key not in now:
+            try:
+                now[key] = read(list(run.latest), Warnings())
+            except ParseError:
+                now[key] = None
+        try:
+            old = read(list(run.lines), Warnings())
+        except ParseError as exc:
+            extra.append(Warning(run.line, f"{head} ({run.command!r}) not read: {exc.message}"))
+            continue
+        said = differences(old, now[key] or facts)
+        if not said:
+            extra.append(Warning(run.line, f"{head} ({run.command!r}) said the same as run {run.of}"))
+        extra.extend(Warning(run.line, f"{head}: {what}") for what in said)
+    return replace(facts, warnings=tuple(sorted((*facts.warnings, *extra), key=lambda w: w.line)))
 
 
 # --------------------------------------------------------------------------- values
@@ -410,12 +575,17 @@ def run_stages(
     process: Callable[[Any, Warnings], Facts],
     *,
     split: Callable[[str, Warnings], Any] | None = None,
+    decode: Callable[[bytes | str], str] = read_text,
 ) -> Facts:
     """The common body of ``parse``: decode, keep this command's lines, then the two stages.
 
     Args:
+        decode: how the bytes become text (``wsl.exe``'s own output is UTF-16LE
+            without a BOM: :func:`netatlas.parsers._wsl.wsl_text`).
         split: how to cut the text into what ``raw`` reads (default: the lines of this
-            parser's command, :func:`select`); the name tools cut it into runs.
+            parser's command's latest runs, :func:`select_runs`). A :class:`Selection`
+            has its earlier runs told as warnings (:func:`with_earlier_runs`); the name
+            tools cut the text into runs of their own.
 
     Raises:
         ParseError: located, naming ``source``.
@@ -423,9 +593,13 @@ def run_stages(
 
     def run() -> Facts:
         warnings = Warnings()
-        text = read_text(data)
-        kept = split(text, warnings) if split is not None else select(text, info.commands, warnings=warnings)
-        return process(raw(kept, warnings), warnings)
+        text = decode(data)
+        cut = split(text, warnings) if split is not None else select_runs(text, info.commands, warnings=warnings)
+        if not isinstance(cut, Selection):
+            return process(raw(cut, warnings), warnings)
+        sel = cut
+        facts = process(raw(sel.lines, warnings), warnings)
+        return with_earlier_runs(facts, sel.earlier, lambda lines, w: process(raw(lines, w), w))
 
     return guard(run, source=source)
 

@@ -131,7 +131,10 @@ def make_route(
     if gw_text:
         gateway = ip_or_none(str(gw_text))
         if gateway is None:
-            warnings.add(line, f"gateway is not an address: {gw_text!r}")
+            # kept without it, ``default via 10.0.0.300`` would become an on-link default
+            # route: a route the kernel never had, that sends everything out of eth0
+            warnings.add(line, f"skipped route: gateway is not an address: {gw_text!r}")
+            return None
     source: IPAddress | None = None
     if src_text:
         source = ip_or_none(str(src_text))

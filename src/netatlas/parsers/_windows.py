@@ -18,16 +18,23 @@ True
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
 
-from netatlas.model import IPAddress
-from netatlas.parsers._base import ip_or_none
+from netatlas.errors import ParseError
+from netatlas.model import Facts, IPAddress
+from netatlas.parsers._base import Warnings, decode, ip_or_none
 
 __all__ = [
+    "OEM_CODEPAGES",
     "RULE",
     "address",
     "address_token",
+    "decode_oem",
     "indent_of",
     "label_key",
+    "parse_oem",
     "redacted_address",
     "split_field",
     "strip_suffix",
@@ -100,3 +107,96 @@ def redacted_address(token: str) -> bool:
     know, never a name, so parsers record ``None`` with a warning.
     """
     return bool(_REDACTED.match(strip_suffix(token)))
+
+
+# --------------------------------------------------------------------------- OEM code pages
+
+OEM_CODEPAGES = ("cp850", "cp437", "cp852", "cp866", "cp932", "cp936", "cp949", "cp950", "cp857", "cp737", "cp775")
+"""The OEM code pages of Windows' display languages, in the order they are tried.
+
+``ipconfig``, ``route`` and ``netsh`` write the console's OEM code page when their
+output goes to a pipe or a file (Western Europe 850, US English 437, Central Europe
+852, Cyrillic 866, Japanese 932, Simplified Chinese 936, Korean 949, Traditional
+Chinese 950, Turkish 857, Greek 737, Baltic 775: the ``OEMCP`` of each locale in
+Microsoft's code page identifiers list). A pasted file keeps those bytes.
+"""
+
+
+_MULTIBYTE = frozenset({"cp932", "cp936", "cp949", "cp950"})
+
+
+def _letters(text: str) -> float:
+    """The share of non-ASCII characters that are letters, marks or spaces.
+
+    A wrong code page turns accented letters into box-drawing and symbol characters
+    (``ä`` in 850 read as 932 fails; 932 read as 437 gives ``µ├ï``), so the right one
+    scores near 1.
+    """
+    odd = [c for c in text if ord(c) > 0x7F]
+    if not odd:
+        return 1.0
+    good = sum(1 for c in odd if unicodedata.category(c)[0] in "LMZ")
+    return good / len(odd)
+
+
+def decode_oem(
+    data: bytes | str, *, known: Callable[[str], int] = lambda _t: 0, warnings: Warnings | None = None
+) -> str:
+    """Text of a Windows tool's output: UTF-8/UTF-16 as :func:`decode` reads, else an OEM code page.
+
+    Of the code pages in :data:`OEM_CODEPAGES` that decode the bytes, the one whose
+    text has the most labels the parser knows (``known`` counts them: localized
+    ipconfig labels) wins, then the one whose non-ASCII characters are letters; a
+    tie keeps the list's order. The code page used is said in a warning at line 1,
+    so the parse output records how the bytes were read.
+
+    Raises:
+        ParseError: the bytes are neither UTF-8/UTF-16 nor text in any OEM code page.
+    """
+    try:
+        return decode(data)
+    except ParseError as exc:
+        if isinstance(data, str) or b"\x00" in data or "UTF-8" not in str(exc):
+            raise
+        first = exc
+    scored: list[tuple[int, float, int, str, str]] = []
+    for order, cp in enumerate(OEM_CODEPAGES):
+        try:
+            text = data.decode(cp)
+        except UnicodeDecodeError:
+            continue
+        labels = known(text)
+        if labels == 0 and cp in _MULTIBYTE:
+            continue  # double-byte pages read most byte pairs as some ideograph: only labels tell
+        scored.append((labels, _letters(text), -order, cp, text))
+    if not scored:
+        raise first
+    labels, letters, _order, cp, text = max(scored)
+    if labels == 0 and letters < 0.9:
+        raise first
+    if warnings is not None:
+        why = f"{labels} localized labels match" if labels else "its non-ASCII characters are letters"
+        warnings.add(1, f"read as code page {cp} (OEM; not UTF-8 or UTF-16): {why}")
+    return text.lstrip("\ufeff")
+
+
+def parse_oem(
+    data: bytes | str, source: str, body: Callable[[str], Facts], *, known: Callable[[str], int] = lambda _t: 0
+) -> Facts:
+    """``body`` over :func:`decode_oem`'s text, with the code-page note among the warnings.
+
+    Raises:
+        ParseError: located, naming ``source``.
+    """
+    notes = Warnings()
+    try:
+        text = decode_oem(data, known=known, warnings=notes)
+    except ParseError as exc:
+        raise exc.with_source(source) from None
+    facts = body(text)
+    if not notes.items:
+        return facts
+    merged = Warnings()
+    merged.extend(notes.items)
+    merged.extend(facts.warnings)
+    return replace(facts, warnings=merged.sorted())

@@ -24,9 +24,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from netatlas.errors import ParseError
 from netatlas.knowledge import load
 from netatlas.model._serde import JSON
-from netatlas.parsers._base import Line, Warnings, mac, select
+from netatlas.parsers._base import Line, Selection, Warnings, mac, read_text, select, select_runs
 
 __all__ = [
     "apply_keys",
@@ -36,7 +37,33 @@ __all__ = [
     "ini_tokens",
     "norm_label",
     "parse_bool",
+    "wsl_text",
 ]
+
+
+def wsl_text(data: bytes | str) -> str:
+    """Text of ``wsl.exe``'s own output: UTF-16LE without a BOM, else what :func:`read_text` reads.
+
+    ``wsl.exe`` writes its management output (``-l -v``, ``--status``, ``--version``,
+    its messages) in UTF-16LE without a BOM, or UTF-8 when ``WSL_UTF8=1`` is in its
+    environment. Sniffing UTF-16 by NULs in odd positions fails when most characters
+    are not ASCII (a Japanese or Russian Windows), so bytes of even length that hold a
+    UTF-16LE line end (``\\r\\0\\n\\0``) and decode strictly as UTF-16LE are read so
+    first; everything else (UTF-8, a paste) goes the usual way.
+
+    Raises:
+        ParseError: undecodable or empty input.
+    """
+    if isinstance(data, bytes) and len(data) % 2 == 0 and b"\n\x00" in data and not data.startswith(b"\xef\xbb\xbf"):
+        try:
+            text = data.decode("utf-16-le").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            text = ""
+        if text.strip() and "\x00" not in text:
+            return text
+        if text and not text.strip():
+            raise ParseError("empty input")
+    return read_text(data)
 
 
 def data() -> Any:
@@ -78,22 +105,26 @@ def _unglue(text: str, warnings: Warnings) -> str:
     return "\n".join(out)
 
 
-def cli_lines(text: str, commands: Sequence[str], *, warnings: Warnings) -> list[Line]:
+def cli_lines(text: str, commands: Sequence[str], *, warnings: Warnings) -> Selection:
     """The lines of pasted ``wsl.exe`` output that are output, with repairs warned about.
 
     Args:
         text: decoded input (see :func:`~netatlas.parsers._base.read_text`).
-        commands: the parser's command regexes, for :func:`~netatlas.parsers._base.select`.
+        commands: the parser's command regexes, for :func:`~netatlas.parsers._base.select_runs`.
         warnings: where repairs and skipped lines are recorded.
+
+    Returns:
+        The latest run's lines, and the earlier runs of the same command for the
+        parser to tell as warnings (``wsl -l -v`` before and after ``wsl --shutdown``).
     """
-    kept = select(_unglue(text, warnings), commands, warnings=warnings)
+    sel = select_runs(_unglue(text, warnings), commands, warnings=warnings)
     out: list[Line] = []
-    for ln in kept:
+    for ln in sel.lines:
         if _CMD_ECHO.match(ln.text):
             warnings.add(ln.no, f"skipped command line {ln.text.strip()!r}")
             continue
         out.append(ln)
-    return out
+    return Selection(out, sel.earlier)
 
 
 # --------------------------------------------------------------------------- WSL's INI dialect

@@ -21,6 +21,9 @@ Fills ``Facts.containers``: one :class:`~netatlas.model.Container` per element.
 * ``extra_hosts``: ``HostConfig.ExtraHosts`` as written (``host.docker.internal:host-gateway``);
   ``dns``: the addresses of ``HostConfig.Dns`` (``--dns``; one that is not an address
   is left out with a warning).
+* ``service``: ``PROJECT/SERVICE`` from the ``Config.Labels``
+  ``com.docker.compose.project`` and ``com.docker.compose.service`` (compose writes
+  both on every container it starts; either alone gives just that part).
 
 Elements that are networks or images (``docker inspect`` takes any object) are
 skipped with a warning.
@@ -197,6 +200,15 @@ def _dns(obj: Mapping[str, Any], loc: Locator, line: int, end: int, w: Warnings)
     return tuple(out)
 
 
+def _service(obj: Mapping[str, Any]) -> str | None:
+    labels = _sub(obj, "Config", "Labels")
+    if not isinstance(labels, Mapping):
+        return None
+    parts = [labels.get(k) for k in ("com.docker.compose.project", "com.docker.compose.service")]
+    named = [str(p) for p in parts if isinstance(p, str) and p]
+    return "/".join(named) or None
+
+
 def _state(obj: Mapping[str, Any]) -> str | None:
     state = get_ci(obj, "State")
     if isinstance(state, str):  # podman ps-style, or a hand-edited file
@@ -236,6 +248,7 @@ def _container(tok: dict[str, Any], loc: Locator, w: Warnings) -> Container | No
         network_mode=str(mode) if mode else None,
         extra_hosts=_extra_hosts(obj),
         dns=_dns(obj, loc, line, end, w),
+        service=_service(obj),
     )
 
 

@@ -70,6 +70,7 @@ from netatlas.parsers._windows import (
     address_token,
     indent_of,
     label_key,
+    parse_oem,
     redacted_address,
     split_field,
     strip_suffix,
@@ -352,6 +353,22 @@ def _process(raw: tuple[list[_Field], list[_Section]], warnings: Warnings) -> Fa
     )
 
 
+def label_count(text: str) -> int:
+    """How many lines carry a label this parser knows (any language): the code page test."""
+    labels = _labels()
+    count = 0
+    for line in text.splitlines()[:400]:
+        field = split_field(line)
+        if field is not None and label_key(field[0]) in labels.keys:
+            count += 1
+    return count
+
+
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
-    """Parse ``ipconfig`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_stages(data, source, INFO, _raw, _process)
+    """Parse ``ipconfig`` output. Raises only :class:`~netatlas.errors.ParseError`.
+
+    Bytes that are not UTF-8 or UTF-16 are read in the OEM code page whose text has
+    the most known localized labels (``ipconfig`` writes the console's OEM code page
+    when redirected); a warning says which (:func:`~netatlas.parsers._windows.decode_oem`).
+    """
+    return parse_oem(data, source, lambda text: run_stages(text, source, INFO, _raw, _process), known=label_count)

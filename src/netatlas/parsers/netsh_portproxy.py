@@ -18,6 +18,21 @@ Example::
 gives ``{"listen_address": null, "listen_any": true, "listen_port": 80,
 "connect_address": "172.28.118.26", "connect_port": 80, "protocol": "tcp"}``.
 
+A rule netsh accepted but portproxy cannot serve is kept as evidence of what the user
+configured, not as a forward: ``netsh interface portproxy add v4tov4
+listenport=30000-50000 …`` is stored and shown with the range, but portproxy has no
+port ranges, so the rule never forwards anything. Such rules (a range, or a port out
+of 1-65535) go to ``settings["portproxy_dead_rules"]``, one object per rule::
+
+    {"line": 7, "family": "v4tov4", "listen_address": "0.0.0.0",
+     "listen_ports": "30000-50000", "connect_address": "172.23.188.236",
+     "connect_ports": "30000-50000", "why": "port range"}
+
+(``family`` from the ``Listen on ipv4: Connect to ipv4:`` heading, ``null`` without one;
+addresses canonical when they are addresses, else as written). The ``dead-forward``
+check turns each into a finding with the fix. ``settings`` stays empty when every rule
+can forward.
+
 jc has no parser for this table. Pasted tables lose their column alignment, and
 users redact the connect side with words (``wsl ip address``), so a row is read by
 tokens, not columns: the first token is the listen side, the second the listen port,
@@ -33,6 +48,7 @@ import re
 
 from netatlas.errors import ParseError
 from netatlas.model import Facts, Forward
+from netatlas.model._serde import JSON
 from netatlas.parsers._base import (
     Line,
     ParserInfo,
@@ -86,20 +102,25 @@ def _row(tokens: list[str]) -> tuple[str, str, str, str] | None:
 
 
 def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, str | int]]:
-    """Tokens: ``{"line", "listen", "lport", "connect", "cport"}`` per rule row."""
+    """Tokens: ``{"line", "listen", "lport", "connect", "cport", "family"}`` per rule row."""
     out: list[dict[str, str | int]] = []
     heading = False
+    family = ""
     for ln in lines:
         text = ln.text.strip()
         if not text or _DASHES.match(text):
             continue
         if len(_FAMILIES.findall(text)) >= 1 and text.endswith(":"):
             heading = True
+            sides = re.findall(r"\bipv([46])\s*:", text, re.I)
+            family = f"v{sides[0]}tov{sides[1]}" if len(sides) == 2 else ""
             continue
         row = _row(text.split())
         if row is not None:
             listen, lport, connect, cport = row
-            out.append({"line": ln.no, "listen": listen, "lport": lport, "connect": connect, "cport": cport})
+            out.append(
+                {"line": ln.no, "listen": listen, "lport": lport, "connect": connect, "cport": cport, "family": family}
+            )
         elif any(c.isdigit() for c in text):
             warnings.add(ln.no, f"skipped line that is not a portproxy rule: {text[:70]!r}")
         # column titles ("Address Port Address Port") carry no digits and are skipped quietly
@@ -110,13 +131,17 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, str | int]]:
 
 def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
     forwards: list[Forward] = []
+    dead: list[JSON] = []
     for tok in raw:
         line = int(tok["line"])
         lport, cport = str(tok["lport"]), str(tok["cport"])
-        if not (_PORT.match(lport) and _PORT.match(cport)) or not (0 < int(lport) < 65536 and 0 < int(cport) < 65536):
+        why = _unservable(lport) or _unservable(cport)
+        if why is not None:
+            dead.append(_dead_rule(tok, why))
             warnings.add(
                 line,
-                f"skipped rule: port not in 1-65535 (portproxy has no ranges): {lport!r} -> {cport!r}",
+                f"rule {tok['listen']} {lport} -> {tok['connect']} {cport} never forwards ({why}; portproxy "
+                "forwards single ports 1-65535): kept in settings.portproxy_dead_rules, not as a forward",
             )
             continue
         listen = str(tok["listen"])
@@ -148,7 +173,35 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
                 connect_host=connect_host,
             )
         )
-    return Facts(kind=INFO.kind, forwards=tuple(forwards), warnings=warnings.sorted())
+    settings: dict[str, JSON] = {"portproxy_dead_rules": dead} if dead else {}
+    return Facts(kind=INFO.kind, forwards=tuple(forwards), settings=settings, warnings=warnings.sorted())
+
+
+def _unservable(port: str) -> str | None:
+    """Why portproxy cannot serve a port as written (``None``: it can)."""
+    if _PORT.match(port):
+        return None if 0 < int(port) < 65536 else f"port {port} is not in 1-65535"
+    return "port range" if re.fullmatch(r"\d+-\d+", port) else f"port {port!r} is no port"
+
+
+def _dead_rule(tok: dict[str, str | int], why: str) -> JSON:
+    """The rule as the user configured it, for ``settings["portproxy_dead_rules"]``."""
+
+    def side(text: str) -> str | None:
+        if text == "*":
+            return None
+        address = ip_or_none(text)
+        return str(address) if address is not None else text
+
+    return {
+        "line": int(tok["line"]),
+        "family": str(tok["family"]) or None,
+        "listen_address": side(str(tok["listen"])),
+        "listen_ports": str(tok["lport"]),
+        "connect_address": side(str(tok["connect"])),
+        "connect_ports": str(tok["cport"]),
+        "why": why,
+    }
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:

@@ -17,7 +17,20 @@ Schema: fills ``Facts.routes``, one :class:`~netatlas.model.Route` per table row
 * ``scope``: ``link`` for on-link rows (no ``G`` flag, an interface; these are the
   routes Docker's allocator avoids), else ``None``;
 * ``type``: ``reject`` for ``!``/``R`` rows (unreachable or prohibit: netstat does
-  not tell them apart), ``blackhole`` for ``B``, else ``None``.
+  not tell them apart), ``blackhole`` for ``B``, else ``None``;
+* ``table``: ``scoped`` for macOS rows with the ``I`` flag (``RTF_IFSCOPE``): routes
+  bound to one interface, used only by traffic bound to it. A recent Mac has several
+  (``default … en0 UGScIg`` once a VPN owns the main default, ``default fe80::%utun0
+  UGcIg`` for every tunnel); they are not the main table's defaults, so route lookups
+  (``why``, overlap checks, which read the main table only) leave them alone.
+
+macOS also prints its ARP and ND cache in the table: host rows with the ``L`` flag
+(``RTF_LLINFO``) and no ``G``, whose gateway is the neighbour's MAC address (``r``: it is a router)
+(``192.168.1.80  0:90:a9:ed:e4:35  UHLWIi  en0``) or ``link#N`` while unresolved.
+Those are ``Facts.neighbours`` (address, MAC, interface; ``INCOMPLETE`` without a
+MAC), not /32 routes. Broadcast and multicast mappings (``b``/``m`` flags, or a
+group MAC) are neither and are left out; rows on ``lo0`` (the Mac's own addresses)
+stay routes.
 
 Example (macOS)::
 
@@ -43,7 +56,7 @@ import re
 from typing import Any
 
 from netatlas.errors import ParseError
-from netatlas.model import Facts, Family, IPAddress, IPNetwork, Route
+from netatlas.model import Facts, Family, IPAddress, IPNetwork, Neighbour, Route
 from netatlas.parsers._base import (
     Line,
     ParserInfo,
@@ -51,6 +64,7 @@ from netatlas.parsers._base import (
     Warnings,
     first_content_line,
     ip_or_none,
+    mac,
     prefix_from_mask,
     run_stages,
 )
@@ -106,6 +120,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
     """Tokens: one dict per row, named by the header columns, with its family."""
     out: list[dict[str, Any]] = []
     family: str | None = None
+    bsd = False  # macOS/BSD sections, whose flags include I (scoped) and L (ARP/ND)
     columns: list[str] | None = None
     for ln in lines:
         text = ln.text.strip()
@@ -114,6 +129,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
         low = text.lower()
         if low in _SECTION:
             family, columns = _SECTION[low], None
+            bsd = low.startswith("internet")
             continue
         if low == "routing tables":
             continue
@@ -128,7 +144,7 @@ def _raw(lines: list[Line], warnings: Warnings) -> list[dict[str, Any]]:
         if len(words) < 2:
             warnings.add(ln.no, f"skipped short line: {text[:60]!r}")
             continue
-        row: dict[str, Any] = {"line": ln.no, "family": family}
+        row: dict[str, Any] = {"line": ln.no, "family": family, "bsd": bsd}
         for name, value in zip(columns, words, strict=False):
             key = _COLUMNS.get(name)
             if key:
@@ -187,22 +203,49 @@ def _no_host_part(address: IPAddress) -> bool:
     return address.is_unspecified or (address.version == 6 and int(address) == 0xFE80 << 112)
 
 
+def _neighbour(destination: IPNetwork, flags: str, gw_text: str, interface: str | None) -> Neighbour | bool | None:
+    """A macOS ARP/ND row as a neighbour; ``False`` when the row is a route; ``None`` to drop it."""
+    if "L" not in flags or "H" not in flags or "G" in flags or not interface or interface.startswith("lo"):
+        return False
+    hw = mac(gw_text)
+    if "b" in flags or "m" in flags or (hw is not None and int(hw[:2], 16) & 1):
+        return None  # the link's broadcast or a multicast group: nobody answers there
+    if hw is None and not gw_text.startswith("link#"):
+        return False
+    return Neighbour(
+        address=destination.network_address,
+        mac=hw,
+        interface=interface,
+        state=None if hw else "INCOMPLETE",
+        router="r" in flags,
+    )
+
+
 def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
     routes: list[Route] = []
+    neighbours: list[Neighbour] = []
     for tok in raw:
         family = _family_of(tok)
         destination = _destination(tok, family, warnings)
         if destination is None:
             continue
         flags = str(tok.get("flags", ""))
+        dev = tok.get("dev")
+        interface = None if dev in (None, "*", "-") else str(dev)
+        bsd = bool(tok.get("bsd"))
+        if bsd and destination.num_addresses == 1:
+            nb = _neighbour(destination, flags, str(tok.get("gateway", "")), interface)
+            if nb is None:
+                continue
+            if isinstance(nb, Neighbour):
+                neighbours.append(nb)
+                continue
         gw_text = str(tok.get("gateway", "")).split("%")[0]
         gateway = None if gw_text in _NO_GATEWAY else ip_or_none(gw_text)
         if "G" not in flags or (gateway is not None and _no_host_part(gateway)):
             # without G the column holds the interface's own address (macOS) or
             # 0.0.0.0; fe80::%utun0 names a link, not a router
             gateway = None
-        dev = tok.get("dev")
-        interface = None if dev in (None, "*", "-") else str(dev)
         reject = "!" in flags or "R" in flags
         rtype = "reject" if reject else ("blackhole" if "B" in flags else None)
         on_link = "G" not in flags and rtype is None and interface is not None
@@ -214,9 +257,10 @@ def _process(raw: list[dict[str, Any]], warnings: Warnings) -> Facts:
                 metric=to_int(tok.get("metric")),
                 scope="link" if on_link else None,
                 type=rtype,
+                table="scoped" if bsd and "I" in flags else None,
             )
         )
-    return Facts(kind=INFO.kind, routes=tuple(routes), warnings=warnings.sorted())
+    return Facts(kind=INFO.kind, routes=tuple(routes), neighbours=tuple(neighbours), warnings=warnings.sorted())
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:

@@ -54,7 +54,7 @@ from netatlas.parsers._base import (
     prefix_from_mask,
     run_stages,
 )
-from netatlas.parsers._windows import RULE, redacted_address
+from netatlas.parsers._windows import RULE, parse_oem, redacted_address
 
 INFO = ParserInfo(
     kind="route-print",
@@ -228,5 +228,10 @@ def _process(raw: list[dict[str, object]], warnings: Warnings) -> Facts:
 
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
-    """Parse ``route print`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_stages(data, source, INFO, _raw, _process)
+    """Parse ``route print`` output. Raises only :class:`~netatlas.errors.ParseError`.
+
+    Bytes that are not UTF-8 or UTF-16 are read in an OEM code page (``route`` writes
+    the console's when redirected), the one whose non-ASCII characters (adapter names,
+    localized headings) are letters; a warning says which.
+    """
+    return parse_oem(data, source, lambda text: run_stages(text, source, INFO, _raw, _process))

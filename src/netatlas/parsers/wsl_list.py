@@ -30,7 +30,7 @@ import re
 from netatlas.errors import ParseError
 from netatlas.model import Distro, Facts
 from netatlas.parsers import _wsl
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, guard, read_text
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, run_stages
 
 INFO = ParserInfo(
     kind="wsl-list",
@@ -140,10 +140,12 @@ def _process(raw: list[dict[str, str | int | bool]], warnings: Warnings) -> Fact
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``wsl --list`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-
-    def run() -> Facts:
-        warnings = Warnings()
-        kept = _wsl.cli_lines(read_text(data), INFO.commands, warnings=warnings)
-        return _process(_raw(kept, warnings), warnings)
-
-    return guard(run, source=source)
+    return run_stages(
+        data,
+        source,
+        INFO,
+        _raw,
+        _process,
+        split=lambda text, w: _wsl.cli_lines(text, INFO.commands, warnings=w),
+        decode=_wsl.wsl_text,
+    )

@@ -11,6 +11,10 @@ from inside its containers (``tests/engine/``).
 * Isolation between bridge networks (up to 28.x: ``DOCKER-ISOLATION-STAGE-1/2``; 29.x:
   a raw-table drop per container address, unless the target network's gateway mode is
   ``routed`` or ``nat-unprotected``).
+* Direct access from outside the host to a container's address (a LAN that routes the
+  bridge's subnet to the host): 28+ drops it (raw ``PREROUTING`` per address, and
+  ``-A DOCKER ! -i br -o br -j DROP``); before 28, a published port has Docker's
+  per-port ACCEPT and anything else falls to the FORWARD policy (unread: unknown).
 * ``--internal`` networks: nothing leaves them and nothing from outside enters; the
   host's own addresses (INPUT, which Docker never filters) stay reachable.
 * ICC off (``com.docker.network.bridge.enable_icc=false``): containers of the network
@@ -145,6 +149,8 @@ class DockerSemantics:
             return _internal_drop(dst, eng, "enters", c)
         if src is not None and dst is not None and _docker(src) and _docker(dst) and src.id != dst.id:
             return self._isolation(src, dst, eng, c)
+        if dst is not None and _docker(dst) and not _docker(src):
+            return self._direct(world, dst, eng, c)
         if net.engine.get("desktop"):
             # Docker Desktop's VM runs only the engine's own rules: they accept traffic out of a bridge
             return Verdict("accept", f"Docker accepts traffic out of network {_name(net)}", eng.label, eng.evidence)
@@ -191,6 +197,53 @@ class DockerSemantics:
             eng.label,
             eng.evidence,
             fixes,
+        )
+
+    def _direct(self, world: _World, dst: Network, eng: _Engine, c: Crossing) -> Verdict:
+        """From outside the host (the LAN routing the bridge's subnet to it) straight to a container."""
+        mode = str(dst.engine.get("gateway_mode_ipv4" if c.dst.version == 4 else "gateway_mode_ipv6") or "nat")
+        published = any(
+            f.via == "docker-publish" and f.connect_address == c.dst and f.connect_port == c.port
+            for fs in world.forwards.values()
+            for f in fs
+        )
+        v = eng.version
+        fixes = (_publish_fix("<container>", c.port),)
+        if v is None:
+            return Verdict("unknown", "the engine's version was not read; direct routing depends on it", eng.label)
+        if mode == "nat-unprotected" and v >= (28, 0):
+            return Verdict("accept", f"network {_name(dst)} is nat-unprotected", eng.label, eng.evidence)
+        if mode == "routed":
+            if published:
+                return Verdict("accept", f"a published port of routed network {_name(dst)}", eng.label, eng.evidence)
+            return Verdict(
+                "drop",
+                f"network {_name(dst)} is routed: only published ports are open (-A DOCKER ! -i {_bridge(dst)} "
+                f"-o {_bridge(dst)} -j DROP)",
+                eng.label,
+                eng.evidence,
+                fixes,
+            )
+        if v >= (28, 0):
+            return Verdict(
+                "drop",
+                f"Docker 28+ blocks direct access from outside the host to containers of {_name(dst)} "
+                f"(raw PREROUTING -d {c.dst} ! -i {_bridge(dst)} -j DROP; -A DOCKER ! -i {_bridge(dst)} "
+                f"-o {_bridge(dst)} -j DROP)",
+                eng.label,
+                eng.evidence,
+                fixes,
+            )
+        if published:
+            return Verdict(
+                "accept", f"Docker's per-port ACCEPT for {c.dst}:{c.port} in the DOCKER chain", eng.label, eng.evidence
+            )
+        return Verdict(
+            "unknown",
+            f"before Docker 28, direct access to an unpublished port of {_name(dst)} falls to the host's FORWARD "
+            "policy, which was not read",
+            eng.label,
+            eng.evidence,
         )
 
     def _publish(self, c: Crossing) -> Verdict | None:

@@ -306,7 +306,12 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
                 in_net, came = None, True
             cur = world.nodes.get(target, cur)
             continue
-        if cur.id != origin and cur.kind != "router" and origin not in world.descendants(cur.id):
+        if (
+            cur.id != origin
+            and cur.kind != "router"
+            and origin not in world.descendants(cur.id)
+            and not _into_engine_bridge(world, cur, address)
+        ):
             walk.stop(
                 cur.id,
                 None,
@@ -402,6 +407,21 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         cur, in_net, came = world.nodes[nid], link, True
     walk.stopped_at, walk.reason = cur.id, "too many hops"
     return walk
+
+
+def _into_engine_bridge(world: _World, node: Node, address: IPAddress) -> bool:
+    """Whether ``node`` routes ``address`` onto a container engine's bridge it owns.
+
+    A Linux engine host forwards between its interfaces (Docker turns ``ip_forward`` on),
+    so traffic from outside is not stopped by NAT here: the engine's rules decide it at
+    the ``forward`` crossing (direct routing; see :mod:`netatlas.reach.engine`).
+    """
+    route = _route(world, node, address)
+    net = _link(world, node, route[1], route[0] or address) if route is not None else None
+    if net is None or not net.engine:
+        return False
+    bridge = net.engine.get("bridge")
+    return any(a.node == node.id and a.interface == bridge for a in net.attachments)
 
 
 def _link(world: _World, node: Node, iface: str | None, next_hop: IPAddress) -> Network | None:

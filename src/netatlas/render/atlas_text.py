@@ -8,9 +8,43 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netatlas.model.atlas import Atlas
+from netatlas.model.atlas import Atlas, Network
 
 _SEVERITY = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
+
+
+_COLLAPSE = 3
+"""A loopback address held by at least this many nodes is one line, with the count."""
+
+
+def _paren(text: str) -> str:
+    """``(eth0)``; a pseudo-interface already in parentheses (``(hosts file)``) as it is."""
+    return text if text.startswith("(") and text.endswith(")") else f"({text})"
+
+
+def _members(atlas: Atlas, net: Network, names: dict[str, str]) -> Iterator[str]:
+    """One line per attachment; on loopback, one line per address every node repeats.
+
+    Every container has its own ``127.0.0.1`` on its own ``lo``: listing 59 of them
+    says nothing the count does not.
+    """
+    shared: dict[tuple[str, str], list[str]] = {}
+    if net.kind == "loopback":
+        for a in net.attachments:
+            shared.setdefault((str(a.address), a.interface), []).append(a.node)
+    scanned = {n.id for n in atlas.nodes if n.vantages}
+    done: set[tuple[str, str]] = set()
+    for a in net.attachments:
+        addr = str(a.address) if a.address is not None else "?"
+        key = (addr, a.interface)
+        holders = shared.get(key, [])
+        if len(holders) >= _COLLAPSE:
+            if key not in done:
+                done.add(key)
+                every = "every node" if scanned <= set(holders) else f"{len(holders)} nodes"
+                yield f"    {addr:<40} {net.kind} {_paren(a.interface)} on {every} ({len(holders)})"
+            continue
+        yield f"    {addr:<40} {names.get(a.node, a.node)} {_paren(a.interface)}"
 
 
 def lines(atlas: Atlas, *, show_problems: bool = True) -> Iterator[str]:
@@ -21,9 +55,7 @@ def lines(atlas: Atlas, *, show_problems: bool = True) -> Iterator[str]:
     for net in atlas.networks:
         owner = f", owner {net.owner}" if net.owner else ""
         yield f"{net.cidr}  [{net.kind}]  {net.label}{owner}"
-        for a in net.attachments:
-            addr = str(a.address) if a.address is not None else "?"
-            yield f"    {addr:<40} {names.get(a.node, a.node)} ({a.interface})"
+        yield from _members(atlas, net, names)
     merged = [n for n in atlas.nodes if n.reason and len(n.vantages) > 1]
     if merged:
         yield ""

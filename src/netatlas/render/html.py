@@ -24,6 +24,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from typing import Any
 
 from netatlas._version import __version__
 from netatlas.errors import NetatlasError
-from netatlas.render.scene import FORWARD_COLOUR, STALE_COLOUR, Scene, SceneNode
+from netatlas.render.scene import FORWARD_COLOUR, STALE_COLOUR, ReplicaSet, Scene, SceneNode
 
 __all__ = ["VendorMissingError", "export", "script_json"]
 
@@ -42,6 +43,8 @@ _GAP_X = 60.0
 _GAP_Y = 105.0
 _GROUP_PAD = 16.0
 _GROUP_LABEL = 40.0  # the two label lines above a group's box
+_WIDTH_BUDGET = 2400.0  # px: a rank wider than this wraps into several lines
+_ASPECT = 2.4  # the width:height wrapped lines aim for (a screen beside the side panel)
 
 
 class VendorMissingError(NetatlasError):
@@ -87,17 +90,25 @@ def _box(lines: list[str], pad: float = 16.0) -> tuple[float, float]:
 
 def _node_lines(scene: Scene, node: SceneNode) -> list[str]:
     lines = [node.name, node.subtitle]
-    for p in node.ports:
+    for p in scene.box_ports(node):
         if p.group == node.home or not scene.group(p.group).wired:
             lines.append(p.text)
     return lines
+
+
+def _replica_lines(rs: ReplicaSet) -> list[str]:
+    return [rs.name, rs.subtitle, *(text for _g, text in rs.rows)]
 
 
 def _group_lines(scene: Scene, gid: str) -> list[str]:
     g = scene.group(gid)
     first = f"{g.caption} · {g.cidr}" if g.caption else g.cidr
     owner = f" · {g.owner}" if g.owner else ""
-    return [first, f"{g.kind}{owner}"]
+    lines = [first, f"{g.kind}{owner}"]
+    if g.shared:
+        port = next(p for n in scene.nodes for p in n.ports if p.group == gid)
+        lines.append(f"{port.address} on {port.interface} of every node ({g.shared})")
+    return lines
 
 
 @dataclass
@@ -112,34 +123,56 @@ class _Unit:
     x: float = 0.0
     y: float = 0.0
     up: list[str] = field(default_factory=list)
+    grid: list[list[str]] = field(default_factory=list)
 
 
-def _layout(scene: Scene) -> dict[str, tuple[float, float]]:
-    """Centre positions (px) of every group, node and ghost."""
+def _drawn(scene: Scene, ids: list[str], expanded: bool) -> list[str]:
+    return list(ids) if expanded else scene.drawn(ids)
+
+
+def _layout(scene: Scene, expanded: bool = False) -> dict[str, tuple[float, float]]:
+    """Centre positions (px) of every group, node (or replica box) and ghost.
+
+    A group's boxes are a grid of :func:`~netatlas.render.dot.columns` per row, and a
+    rank whose boxes side by side would be wider than the picture should be wraps
+    into several lines, so a host with 60 containers on a dozen networks fits a
+    screen at a legible zoom. With ``expanded``, replica sets are their members.
+    """
+    from netatlas.render.dot import columns
+
     size = {n.id: _box(_node_lines(scene, n)) for n in scene.nodes}
+    size.update({rs.id: _box(_replica_lines(rs)) for rs in scene.replicas})
     size.update({ghost.id: _box([ghost.address, "held by no node"]) for ghost in scene.ghosts})
+    box_of = {m: (m if expanded else rs.id) for rs in scene.replicas for m in rs.members}
     units: dict[str, _Unit] = {}
     unit_of: dict[str, str] = {}
     bottom: list[str] = []
     order = 0
     for g in scene.groups:
-        if g.members:
-            w = sum(size[m][0] for m in g.members) + _GAP_X / 2 * (len(g.members) - 1) + 2 * _GROUP_PAD
+        boxes = _drawn(scene, list(g.members), expanded)
+        if boxes:
+            cols = columns(len(boxes))
+            grid = [boxes[i : i + cols] for i in range(0, len(boxes), cols)]
+            w = max(sum(size[b][0] for b in row) + _GAP_X / 2 * (len(row) - 1) for row in grid) + 2 * _GROUP_PAD
             w = max(w, _box(_group_lines(scene, g.id))[0])
-            h = max(size[m][1] for m in g.members) + 2 * _GROUP_PAD + _GROUP_LABEL
+            h = sum(max(size[b][1] for b in row) for row in grid) + _GAP_X / 2 * (len(grid) - 1)
+            h += 2 * _GROUP_PAD + _GROUP_LABEL
         else:
+            grid = []
             w, h = _box(_group_lines(scene, g.id))
-        units[g.id] = _Unit(g.id, w, h, order)
+        units[g.id] = _Unit(g.id, w, h, order, grid=grid)
         order += 1
-        for m in g.members:
-            unit_of[m] = g.id
+        for b in boxes:
+            unit_of[b] = g.id
         if not g.wired:
             bottom.append(g.id)
     for n in scene.nodes:
         if n.home is None:
-            units[n.id] = _Unit(n.id, *size[n.id], order)
-            order += 1
-            unit_of[n.id] = n.id
+            b = box_of.get(n.id, n.id)
+            if b not in units:
+                units[b] = _Unit(b, *size[b], order)
+                order += 1
+                unit_of[b] = b
     for ghost in scene.ghosts:
         units[ghost.id] = _Unit(ghost.id, *size[ghost.id], order)
         order += 1
@@ -147,18 +180,19 @@ def _layout(scene: Scene) -> dict[str, tuple[float, float]]:
 
     edges: set[tuple[str, str]] = set()
     for n in scene.nodes:
-        me = unit_of[n.id]
+        me = unit_of[box_of.get(n.id, n.id)]
         for p in n.edge_ports:
             if not scene.group(p.group).wired:
                 continue
             edges.add((p.group, me) if p.uplink else (me, p.group))
         if n.parent_id is not None:
             up = next((p.group for p in n.ports if p.uplink), None) or me
-            if unit_of[n.parent_id] != up:
-                edges.add((unit_of[n.parent_id], up))
+            parent = unit_of[box_of.get(n.parent_id, n.parent_id)]
+            if parent != up:
+                edges.add((parent, up))
     for f in scene.forwards:
         if f.ghost is not None:
-            edges.add((unit_of[f.node], f.ghost))
+            edges.add((unit_of[box_of.get(f.node, f.node)], f.ghost))
 
     # Longest path from the top, ignoring edges that would close a cycle.
     for _ in range(len(units)):
@@ -182,6 +216,8 @@ def _layout(scene: Scene) -> dict[str, tuple[float, float]]:
     rows: dict[int, list[_Unit]] = {}
     for u in units.values():
         rows.setdefault(u.rank, []).append(u)
+    area = sum(u.w * u.h for u in units.values())
+    budget = max(_WIDTH_BUDGET, math.sqrt(area * _ASPECT), max((u.w for u in units.values()), default=0.0))
     y = 0.0
     for rank in sorted(rows):
         row = rows[rank]
@@ -193,35 +229,47 @@ def _layout(scene: Scene) -> dict[str, tuple[float, float]]:
             return (sum(xs) / len(xs) if xs else float(u.order) * 1e-3 - 1e3, u.order)
 
         row.sort(key=barycentre)
-        height = max(u.h for u in row)
-        width = sum(u.w for u in row) + _GAP_X * (len(row) - 1)
-        x = -width / 2
-        for u in row:
-            u.x, u.y = x + u.w / 2, y + height / 2
-            x += u.w + _GAP_X
-        y += height + _GAP_Y
+        lines: list[list[_Unit]] = [[]]
+        used = 0.0
+        for u in row:  # wrap a row wider than the budget into several lines
+            if lines[-1] and used + u.w > budget:
+                lines.append([])
+                used = 0.0
+            lines[-1].append(u)
+            used += u.w + _GAP_X
+        for line in lines:
+            height = max(u.h for u in line)
+            width = sum(u.w for u in line) + _GAP_X * (len(line) - 1)
+            x = -width / 2
+            for u in line:
+                u.x, u.y = x + u.w / 2, y + height / 2
+                x += u.w + _GAP_X
+            y += height + (_GAP_Y if line is lines[-1] else _GAP_X)
 
     pos: dict[str, tuple[float, float]] = {}
     for u in units.values():
         pos[u.id] = (round(u.x, 1), round(u.y, 1))
-    for g in scene.groups:
-        if not g.members:
+        if not u.grid:
             continue
-        u = units[g.id]
-        x = u.x - (sum(size[m][0] for m in g.members) + _GAP_X / 2 * (len(g.members) - 1)) / 2
-        cy = u.y + _GROUP_LABEL / 2
-        for m in g.members:
-            pos[m] = (round(x + size[m][0] / 2, 1), round(cy, 1))
-            x += size[m][0] + _GAP_X / 2
+        top = u.y - u.h / 2 + _GROUP_PAD + _GROUP_LABEL
+        for grow in u.grid:
+            row_h = max(size[b][1] for b in grow)
+            x = u.x - (sum(size[b][0] for b in grow) + _GAP_X / 2 * (len(grow) - 1)) / 2
+            for b in grow:
+                pos[b] = (round(x + size[b][0] / 2, 1), round(top + row_h / 2, 1))
+                x += size[b][0] + _GAP_X / 2
+            top += row_h + _GAP_X / 2
     return pos
 
 
 def _data(scene: Scene) -> dict[str, Any]:
     pos = _layout(scene)
+    pos2 = _layout(scene, expanded=True) if scene.replicas else pos
     sizes = {n.id: _box(_node_lines(scene, n)) for n in scene.nodes}
+    replica_of = {m: rs.id for rs in scene.replicas for m in rs.members}
 
-    def at(key: str) -> Mapping[str, float]:
-        x, y = pos.get(key, (0.0, 0.0))
+    def at(key: str, where: Mapping[str, tuple[float, float]] | None = None) -> Mapping[str, float]:
+        x, y = (where or pos).get(key, (0.0, 0.0))
         return {"x": x, "y": y}
 
     groups = []
@@ -242,6 +290,7 @@ def _data(scene: Scene) -> dict[str, Any]:
                 "w": w,
                 "h": h,
                 "pos": at(g.id),
+                "pos2": at(g.id, pos2),
             }
         )
     nodes = []
@@ -257,7 +306,9 @@ def _data(scene: Scene) -> dict[str, Any]:
                 "fill": n.style.fill,
                 "w": w,
                 "h": h,
-                "pos": at(n.id),
+                "pos": at(n.id, pos2 if n.id in replica_of else pos),
+                "pos2": at(n.id, pos2),
+                "replica": replica_of.get(n.id),
                 "home": n.home,
                 "vantages": list(n.vantages),
                 "parent": n.parent,
@@ -294,7 +345,43 @@ def _data(scene: Scene) -> dict[str, Any]:
                 "pos": at(x.id),
             }
         )
+    replicas = []
+    for rs in scene.replicas:
+        lines = _replica_lines(rs)
+        w, h = _box(lines)
+        first = scene.node(rs.members[0])
+        replicas.append(
+            {
+                "id": rs.id,
+                "name": rs.name,
+                "service": rs.service,
+                "subtitle": rs.subtitle,
+                "label": "\n".join(lines),
+                "fill": first.style.fill,
+                "home": rs.home,
+                "members": list(rs.members),
+                "rows": [text for _g, text in rs.rows],
+                "w": w,
+                "h": h,
+                "pos": at(rs.id),
+            }
+        )
     edges: list[dict[str, Any]] = []
+    for rs in scene.replicas:
+        for gid, text in rs.rows:
+            if gid == rs.home:
+                continue
+            g = scene.group(gid)
+            edges.append(
+                {
+                    "id": f"e{rs.id}-{gid}",
+                    "source": rs.id,
+                    "target": gid,
+                    "label": text,
+                    "colour": g.style.stroke,
+                    "kind": "attach",
+                }
+            )
     for n in scene.nodes:
         # One line per (node, network), naming every interface on it (Ethernet and Wi-Fi
         # on one LAN): parallel lines would hide each other's labels.
@@ -319,6 +406,8 @@ def _data(scene: Scene) -> dict[str, Any]:
         target = f.ghost or f.target_node
         if target is not None:
             relays.setdefault((f.node, target, f.stale), []).append(f.text)
+            if target in replica_of:  # drawn to the replica box while the set is collapsed
+                relays.setdefault((f.node, replica_of[target], f.stale), []).append(f.text)
     for (source, target, stale), texts in relays.items():
         edges.append(
             {
@@ -335,6 +424,7 @@ def _data(scene: Scene) -> dict[str, Any]:
         "groups": groups,
         "nodes": nodes,
         "ghosts": ghosts,
+        "replicas": replicas,
         "edges": edges,
         "findings": [
             {

@@ -22,6 +22,11 @@ What the scene decides, so the exporters don't:
 * **Forwards**: published ports and portproxy rules, from the listening node to the
   port that holds the connect address; a connect address nobody holds becomes a
   :class:`Ghost` and the forward is marked stale.
+* **Replicas**: containers that are replicas of one compose service (the atlas node's
+  ``service``), on the same networks, form a :class:`ReplicaSet`; pictures draw a set
+  as one box with a count (the HTML map can expand it) instead of 16 identical boxes.
+* **Shared loopback**: the ``127.0.0.1``/``::1`` every scanned node holds on its ``lo``
+  is said once, on the loopback group (``shared``), not in every node's box.
 * **Names and findings**: what each name resolves to from each vantage (with
   provenance, through :func:`netatlas.names.resolve`) and the findings with the ids of
   the groups and nodes they concern, for highlighting.
@@ -51,6 +56,7 @@ __all__ = [
     "KindStyle",
     "NameRow",
     "Port",
+    "ReplicaSet",
     "Scene",
     "SceneNode",
     "build_scene",
@@ -115,6 +121,9 @@ class Group:
     owner: str | None
     style: KindStyle
     members: tuple[str, ...]
+    shared: int = 0
+    """For loopback: how many nodes hold the same address on it (each its own); their
+    rows are left out of the node boxes and the group says it once."""
 
     @property
     def wired(self) -> bool:
@@ -191,11 +200,39 @@ class SceneNode:
     dns: tuple[str, ...]
     names: tuple[NameRow, ...]
     style: KindStyle
+    service: str | None = None
 
     @property
     def edge_ports(self) -> tuple[Port, ...]:
         """Ports drawn as edges (all but those into the node's own group)."""
         return tuple(p for p in self.ports if p.group != self.home)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSet:
+    """Replicas of one compose service on the same networks, drawn as one box.
+
+    ``members`` are scene node ids, in atlas order; ``rows`` is one line per network
+    they share (``eth0 10.77.0.2 … 10.77.0.17``), the range of their addresses there.
+    """
+
+    id: str
+    service: str
+    members: tuple[str, ...]
+    home: str | None
+    groups: tuple[str, ...]
+    rows: tuple[tuple[str, str], ...]
+    """``(group id, text)`` per network the replicas share."""
+
+    @property
+    def name(self) -> str:
+        """``worker ×16``: the service (without its project) and the count."""
+        return f"{self.service.rsplit('/', 1)[-1]} ×{len(self.members)}"
+
+    @property
+    def subtitle(self) -> str:
+        """``compose service shop/worker · 16 containers``."""
+        return f"compose service {self.service} · {len(self.members)} containers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +295,7 @@ class Scene:
     findings: tuple[Finding, ...]
     names: tuple[NameRow, ...]
     problems: tuple[str, ...]
+    replicas: tuple[ReplicaSet, ...] = ()
 
     def group(self, group_id: str) -> Group:
         """The group with this scene id."""
@@ -270,6 +308,24 @@ class Scene:
     def port(self, port_id: str) -> Port:
         """The port with this scene id."""
         return next(p for n in self.nodes for p in n.ports if p.id == port_id)
+
+    def replica_of(self, node_id: str) -> ReplicaSet | None:
+        """The replica set a node is drawn in, if any."""
+        return next((r for r in self.replicas if node_id in r.members), None)
+
+    def drawn(self, node_ids: Iterable[str]) -> list[str]:
+        """Node ids as drawn: each replica set once (its id, where its first member was)."""
+        out: list[str] = []
+        for nid in node_ids:
+            rs = self.replica_of(nid)
+            key = rs.id if rs is not None else nid
+            if key not in out:
+                out.append(key)
+        return out
+
+    def box_ports(self, node: SceneNode) -> tuple[Port, ...]:
+        """The ports a node's box lists: all but a shared loopback (said once, on its group)."""
+        return tuple(p for p in node.ports if not self.group(p.group).shared)
 
     @property
     def legend(self) -> tuple[tuple[str, KindStyle], ...]:
@@ -323,8 +379,15 @@ def _name_rows(atlas: Atlas) -> list[NameRow]:
         if key not in seen and r.addresses:
             seen.append(key)
     rows: list[NameRow] = []
+    done: set[tuple[str, str, int | None, str]] = set()
     for key in seen:
         for res in resolve(atlas, key):
+            # ``Z820`` also finds the DNS answer for ``Z820.fios-router.home`` (search
+            # domains), which is a name of its own: one row per record, not per lookup
+            ident = (res.vantage, res.evidence or res.file or "", res.line, normalize(res.name))
+            if ident in done:
+                continue
+            done.add(ident)
             prov = res.provenance + (f"; copied from {res.origin}" if res.origin else "")
             rows.append(
                 NameRow(
@@ -351,6 +414,59 @@ def _route(r: Route) -> str:
     dev = f" dev {r.interface}" if r.interface else ""
     metric = f" metric {r.metric}" if r.metric is not None else ""
     return f"{r.destination}{via}{dev}{metric}"
+
+
+SHARED_MIN = 3
+"""A loopback address held by at least this many nodes is said once, on its group."""
+
+
+def _shared_loopback(atlas: Atlas, nodes: list[SceneNode], group_of: dict[str, str]) -> dict[str, int]:
+    """Loopback group id → how many nodes hold one and the same address there."""
+    out: dict[str, int] = {}
+    for net in atlas.networks:
+        if net.kind != "loopback":
+            continue
+        gid = group_of[net.id]
+        held = [(p.address, p.interface) for n in nodes for p in n.ports if p.group == gid]
+        if len(held) >= SHARED_MIN and len(set(held)) == 1:
+            out[gid] = len(held)
+    return out
+
+
+def _address_range(addresses: list[str]) -> str:
+    """``10.77.0.2 … 10.77.0.17`` (lowest and highest), or the one address."""
+    import ipaddress
+
+    known = sorted({ipaddress.ip_address(a) for a in addresses}, key=lambda a: (a.version, a))
+    if not known:
+        return "?"
+    if len(known) == 1:
+        return str(known[0])
+    return f"{known[0]} … {known[-1]}"
+
+
+def _replica_sets(atlas: Atlas, nodes: list[SceneNode], groups: tuple[Group, ...]) -> tuple[ReplicaSet, ...]:
+    """Containers of one compose service on the same networks (two or more of them)."""
+    service = {n.id: n.service for n in atlas.nodes if n.kind == "container" and n.service}
+    placeless = {g.id for g in groups if not g.wired}
+    buckets: dict[tuple[str, str | None, tuple[str, ...]], list[SceneNode]] = {}
+    for n in nodes:
+        svc = service.get(n.atlas_id)
+        if svc is None:
+            continue
+        nets = tuple(sorted({p.group for p in n.ports if p.group not in placeless}))
+        buckets.setdefault((svc, n.home, nets), []).append(n)
+    out: list[ReplicaSet] = []
+    for (svc, home, nets), members in buckets.items():
+        if len(members) < 2:
+            continue
+        rows = []
+        for gid in nets:
+            ports = [p for m in members for p in m.ports if p.group == gid]
+            ifaces = "/".join(dict.fromkeys(p.interface for p in ports))
+            rows.append((gid, f"{ifaces} {_address_range([p.address for p in ports if p.address])}"))
+        out.append(ReplicaSet(f"r{len(out)}", svc, tuple(m.id for m in members), home, nets, tuple(rows)))
+    return tuple(out)
 
 
 def build_scene(atlas: Atlas) -> Scene:
@@ -423,9 +539,11 @@ def build_scene(atlas: Atlas) -> Scene:
                 dns=tuple(str(s) for s in node.dns.servers),
                 names=tuple(_node_names(rows_by_vantage, node, vantage_names)),
                 style=NODE_STYLES.get(node.kind, NODE_STYLES["netns"]),
+                service=node.service,
             )
         )
 
+    shared = _shared_loopback(atlas, nodes, group_of)
     groups = tuple(
         Group(
             id=group_of[net.id],
@@ -436,6 +554,7 @@ def build_scene(atlas: Atlas) -> Scene:
             owner=net.owner,
             style=KIND_STYLES.get(net.kind, KIND_STYLES["unknown"]),
             members=tuple(node_of[n.id] for n in atlas.nodes if homes[n.id] == net.id),
+            shared=shared.get(group_of[net.id], 0),
         )
         for net in atlas.networks
     )
@@ -493,4 +612,5 @@ def build_scene(atlas: Atlas) -> Scene:
         findings=findings,
         names=tuple(name_rows),
         problems=tuple(f"{p.evidence}: {p.code}: {p.message}" for p in atlas.problems),
+        replicas=_replica_sets(atlas, nodes, groups),
     )

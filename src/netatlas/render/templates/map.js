@@ -8,6 +8,10 @@
   data.groups.forEach(function (g) { byId[g.id] = g; });
   data.nodes.forEach(function (n) { byId[n.id] = n; });
   data.ghosts.forEach(function (x) { byId[x.id] = x; });
+  data.replicas.forEach(function (r) { byId[r.id] = r; });
+  var replicaOf = {};
+  data.replicas.forEach(function (r) { r.members.forEach(function (m) { replicaOf[m] = r.id; }); });
+  var expanded = false;
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -40,7 +44,12 @@
   data.nodes.forEach(function (n) {
     var d = { id: n.id, label: n.label, fill: n.fill, w: n.w, h: n.h };
     if (n.home) { d.parent = n.home; }
-    elements.push({ group: "nodes", data: d, classes: "machine", position: n.pos });
+    elements.push({ group: "nodes", data: d, classes: n.replica ? "machine member hidden" : "machine", position: n.pos });
+  });
+  data.replicas.forEach(function (r) {
+    var d = { id: r.id, label: r.label, fill: r.fill, w: r.w, h: r.h };
+    if (r.home) { d.parent = r.home; }
+    elements.push({ group: "nodes", data: d, classes: "machine replica", position: r.pos });
   });
   data.ghosts.forEach(function (x) {
     elements.push({ group: "nodes", data: { id: x.id, label: x.label, w: x.w, h: x.h }, classes: "ghost", position: x.pos });
@@ -85,7 +94,9 @@
       { selector: "node.hl", style: { "border-width": 6, "border-color": "#ff6f00", "opacity": 1 } },
       { selector: "edge.hl", style: { "width": 4, "opacity": 1 } },
       { selector: "node.match", style: { "border-width": 5, "border-color": "#00c853" } },
-      { selector: "node:selected", style: { "border-width": 5, "border-color": "#ff6f00" } }
+      { selector: "node:selected", style: { "border-width": 5, "border-color": "#ff6f00" } },
+      { selector: "node.replica", style: { "border-width": 4, "border-style": "double", "border-color": "#90caf9" } },
+      { selector: ".hidden", style: { "display": "none" } }
     ]
   });
 
@@ -180,12 +191,64 @@
     findingLinks(id);
   }
 
+  function showReplica(id) {
+    var r = byId[id];
+    clear(body);
+    titleEl.textContent = r.name;
+    body.appendChild(el("p", r.subtitle, "sub"));
+    var b = el("button", expanded ? "Collapse replicas on the map" : "Expand replicas on the map");
+    b.type = "button";
+    b.id = "expand-replicas";
+    b.addEventListener("click", function () { setExpanded(!expanded); select(expanded ? r.members[0] : id); });
+    body.appendChild(b);
+    body.appendChild(el("h4", "Replicas"));
+    body.appendChild(table(["Container", "Addresses"], r.members.map(function (m) {
+      var n = byId[m];
+      return [n.name, n.ports.map(function (p) { return p.address || "?"; }).join(", ")];
+    })));
+    r.rows.forEach(function (t) { body.appendChild(el("p", t, "mono")); });
+  }
+
+  /* Replica sets: one box each, or (expanded) their containers, with the layout
+   * computed for that state (pos2). */
+  function setExpanded(on) {
+    expanded = on;
+    cy.batch(function () {
+      data.groups.forEach(function (g) { cy.getElementById(g.id).position(on ? g.pos2 : g.pos); });
+      data.nodes.forEach(function (n) {
+        var e = cy.getElementById(n.id);
+        if (n.replica) { if (on) { e.removeClass("hidden"); } else { e.addClass("hidden"); } }
+        e.position(on ? n.pos2 : n.pos);
+      });
+      data.replicas.forEach(function (r) {
+        var e = cy.getElementById(r.id);
+        if (on) { e.addClass("hidden"); } else { e.removeClass("hidden"); e.position(r.pos); }
+      });
+    });
+  }
+
+  /* What stands for an element on the map now: a collapsed replica's box. */
+  function shown(id) { return (!expanded && replicaOf[id]) ? replicaOf[id] : id; }
+
+  /* Bring an element into view at a zoom where its text can be read. */
+  function focus(e) {
+    if (e.isParent && e.isParent()) {
+      cy.animate({ fit: { eles: e, padding: 40 } }, { duration: 250 });
+    } else {
+      cy.animate({ center: { eles: e }, zoom: Math.max(cy.zoom(), 1) }, { duration: 250 });
+    }
+  }
+
   function select(id) {
+    id = shown(id);
     var e = cy.getElementById(id);
     if (!e || e.empty()) { return; }
     cy.elements().unselect();
     e.select();
-    if (byId[id] && byId[id].cidr !== undefined && byId[id].members !== undefined) { showGroup(id); } else { showNode(id); }
+    focus(e);
+    if (byId[id] && byId[id].cidr !== undefined && byId[id].members !== undefined) { showGroup(id); }
+    else if (byId[id] && byId[id].service !== undefined) { showReplica(id); }
+    else { showNode(id); }
   }
 
   function resetMarks() {
@@ -195,7 +258,7 @@
 
   function highlight(ids, cls) {
     var keep = cy.collection();
-    ids.forEach(function (id) {
+    ids.map(shown).forEach(function (id) {
       var e = cy.getElementById(id);
       if (!e.empty()) { keep = keep.union(e).union(e.descendants()).union(e.ancestors()); }
     });
@@ -275,6 +338,7 @@
       });
     });
     data.ghosts.forEach(function (x) { if (has(x.address)) { hits.push({ id: x.id, text: x.label.replace("\n", " ") }); } });
+    data.replicas.forEach(function (r) { if (has(r.name) || has(r.service)) { hits.push({ id: r.id, text: r.name + ": " + r.subtitle }); } });
     results.hidden = false;
     if (!hits.length) { rlist.appendChild(el("li", "Nothing matches.", "hint")); return hits; }
     hits.forEach(function (h) {
@@ -296,8 +360,9 @@
   /* ---- wiring ---------------------------------------------------------------- */
   cy.on("tap", "node", function (ev) { select(ev.target.id()); });
   cy.on("tap", function (ev) { if (ev.target === cy) { resetMarks(); } });
-  document.getElementById("fit").addEventListener("click", function () { cy.fit(undefined, 30); });
+  document.getElementById("fit").addEventListener("click", function () { cy.fit(cy.elements(":visible"), 30); });
   document.getElementById("clear").addEventListener("click", function () { box.value = ""; search(""); cy.elements().unselect(); });
 
-  window.netatlasMap = { cy: cy, data: data, select: select, showFinding: showFinding, search: search, ready: true };
+  window.netatlasMap = { cy: cy, data: data, select: select, showFinding: showFinding, search: search,
+                         setExpanded: setExpanded, ready: true };
 })();
