@@ -746,21 +746,50 @@ def lab_status(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def verify(
-    lab: Annotated[str, typer.Option("--lab", help="The running lab to verify (netatlas lab up NAME).")],
+    lab: Annotated[
+        str | None, typer.Option("--lab", help="Verify this running lab instead (netatlas lab up NAME).")
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List every check, not only disagreements.")] = False,
+    max_probes: Annotated[
+        int | None, typer.Option("--max-probes", help="TCP probes at most (default 5000 on this machine).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds one probe may take (this machine; default 1).")
+    ] = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Probe a lab for real (ping, TCP, traceroute, names) and compare with the atlas' predictions."""
-    from netatlas.lab.verify import table
-    from netatlas.lab.verify import verify as run_verify
+    """Probe this machine's own namespaces (or a lab) for real and compare with the atlas' predictions.
 
-    report = run_verify(lab)
+    Without --lab: TCP handshakes to every listener and published port from the host, each
+    container and each named netns, a refused port, names through resolvers on this machine,
+    and the kernel's own route answers; only to this machine's own addresses and loopback.
+    """
+    if max_probes is not None and max_probes < 1:
+        raise UsageFailure(f"--max-probes {max_probes}: give a number above 0")
+    if not timeout > 0:
+        raise UsageFailure(f"--timeout {timeout:g}: give a number of seconds above 0")
+    if lab is not None:
+        from netatlas.lab.verify import table as lab_table
+        from netatlas.lab.verify import verify as run_verify
+
+        report = run_verify(lab) if max_probes is None else run_verify(lab, limit=max_probes)
+        if as_json:
+            _emit_json(report.to_dict())
+        else:
+            for line in lab_table(report, everything=show_all):
+                typer.echo(line)
+        if report.disagreements:
+            raise typer.Exit(1)
+        return
+    from netatlas.verify import MAX_PROBES, table, verify_machine
+
+    live = verify_machine(limit=max_probes or MAX_PROBES, timeout=timeout)
     if as_json:
-        _emit_json(report.to_dict())
+        _emit_json(live.to_dict())
     else:
-        for line in table(report, everything=show_all):
+        for line in table(live, everything=show_all):
             typer.echo(line)
-    if report.disagreements:
+    if live.disagreements:
         raise typer.Exit(1)
 
 

@@ -8,12 +8,18 @@ itself); ``traceroute -n`` to one address of every network the node is not on; a
 runs as ``ip netns exec <ns> …`` with a timeout, the total is capped, and before
 anything is sent :func:`run_probe` checks that the target is an address the topology
 defines (or the node's own loopback): the lab never probes anything else.
+
+A probe whose tool is not installed (``ping`` without ``iputils-ping``, ``traceroute``)
+is ``skipped``, naming the package to install (:data:`PACKAGES`): it is never an
+observed "no reply", which would be a false disagreement for every ping.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,7 +30,11 @@ from netatlas.errors import LabError
 from netatlas.lab.topology import Topology
 from netatlas.model import IPAddress
 
-__all__ = ["MAX_PROBES", "Observed", "Probe", "plan_probes", "run_probe", "run_probes"]
+__all__ = ["MAX_PROBES", "PACKAGES", "Observed", "Probe", "missing_tool", "plan_probes", "run_probe", "run_probes"]
+
+PACKAGES = {"ping": "iputils-ping", "traceroute": "traceroute", "getent": "libc-bin", "ip": "iproute2"}
+"""The Debian package of each probe tool, named when the tool is missing."""
+_EXEC_FAILED = re.compile(rb'exec of "([^"]+)" failed: No such file or directory')
 
 MAX_PROBES = 1000
 """At most this many probes per verify run."""
@@ -70,7 +80,8 @@ class Observed:
 
     ``status``: ``reply``/``no-reply`` (ping), ``answered``/``refused``/``timeout``/
     ``unreachable``/``closed``/``error`` (tcp), ``done`` (traceroute), ``found``/
-    ``not-found`` (name). ``node`` is the topology node that answered a TCP probe
+    ``not-found`` (name); ``skipped`` for any kind whose tool is not installed
+    (``detail`` names it and its package). ``node`` is the topology node that answered a TCP probe
     (from its banner); ``hops`` the traceroute addresses (``None`` for ``*``);
     ``addresses`` and ``source`` (``hosts`` or ``dns``) a lookup's answer.
     """
@@ -153,6 +164,29 @@ def plan_probes(topo: Topology, *, limit: int = MAX_PROBES) -> list[Probe]:
 # --------------------------------------------------------------------- running
 
 
+def missing_tool(tool: str) -> str | None:
+    """Why a probe tool cannot run here (not on ``PATH``), with the package to install; else ``None``.
+
+    ``ip netns exec`` keeps the machine's filesystem (only ``/etc/netns/<ns>`` is bound
+    over ``/etc``), so the tool is looked up on this machine's ``PATH``.
+    """
+    if shutil.which(tool) is not None:
+        return None
+    package = PACKAGES.get(tool)
+    return f"{tool} is not installed" + (f" (apt-get install {package})" if package else "")
+
+
+def _skipped(res: subprocess.CompletedProcess[bytes] | None) -> Observed | None:
+    """``ip netns exec`` could not start the tool (removed since the check): a skipped probe."""
+    if res is None or res.returncode == 0:
+        return None
+    m = _EXEC_FAILED.search(res.stderr)
+    if m is None:
+        return None
+    tool = m.group(1).decode(errors="replace")
+    return Observed("skipped", detail=missing_tool(tool) or f"{tool} could not be started")
+
+
 def _exec(topo: Topology, node: str, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes] | None:
     ns = topo.namespace(node)
     try:
@@ -189,9 +223,16 @@ def run_probe(topo: Topology, probe: Probe) -> Observed:
         LabError: the target is not an address of the topology, or a tool is missing.
     """
     _guard(topo, probe)
+    tool = {"ping": "ping", "traceroute": "traceroute", "name": "getent"}.get(probe.kind)
+    missing = missing_tool(tool) if tool is not None else None
+    if missing is not None:
+        return Observed("skipped", detail=missing)
     if probe.kind == "ping":
         fam = "-6" if probe.address is not None and probe.address.version == 6 else "-4"
         res = _exec(topo, probe.node, ["ping", fam, "-n", "-c1", "-W1", str(probe.address)], 4)
+        gone = _skipped(res)
+        if gone is not None:
+            return gone
         ok = res is not None and res.returncode == 0
         return Observed("reply" if ok else "no-reply")
     if probe.kind == "tcp":
@@ -201,6 +242,9 @@ def run_probe(topo: Topology, probe: Probe) -> Observed:
         res = _exec(topo, probe.node, argv, 20)
         if res is None:
             return Observed("timeout")
+        gone = _skipped(res)
+        if gone is not None:
+            return gone
         from netatlas.errors import ParseError
         from netatlas.parsers import parse
 
@@ -216,6 +260,9 @@ def run_probe(topo: Topology, probe: Probe) -> Observed:
     if probe.kind == "name":
         name = probe.name or ""
         res = _exec(topo, probe.node, ["getent", "hosts", name], 10)
+        gone = _skipped(res)
+        if gone is not None:
+            return gone
         addrs = _getent(res)
         if not addrs:
             return Observed("not-found")

@@ -117,6 +117,8 @@ class Report:
     lab: str
     checks: tuple[Check, ...]
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    missing_tools: tuple[str, ...] = field(default_factory=tuple)
+    """Probes not run because their tool is not installed (also in ``skipped``), shown in the table."""
 
     @property
     def agree(self) -> int:
@@ -320,11 +322,16 @@ def verify_topology(
         wanted.append((p, src))
     observed = run_probes(topo, [p for p, _s in wanted], workers=workers)
     checks = []
+    missing: Counter[tuple[str, str]] = Counter()
     for (p, src), obs in zip(wanted, observed, strict=False):
+        if obs.status == "skipped":  # the tool is not installed: no observation at all
+            missing[(p.kind, obs.detail)] += 1
+            continue
         pred = predict(atlas, topo, p, src, m)
         path = _observed_path(m, p.node, pred, obs) if p.kind == "traceroute" else ()
         checks.append(Check(p, src, pred, obs, path, _agree(p, pred, obs, path, m)))
-    return Report(topo.name, tuple(checks), tuple(dict.fromkeys(skipped)))
+    tools = [f"{n} {kind} probes skipped: {why}" for (kind, why), n in missing.items()]
+    return Report(topo.name, tuple(checks), tuple(dict.fromkeys([*skipped, *tools])), tuple(tools))
 
 
 def verify(
@@ -379,4 +386,5 @@ def table(report: Report, *, everything: bool = False) -> Sequence[str]:
         f"lab {report.lab}: {len(report.checks)} checks ({kinds}), {report.agree} agree, "
         f"{len(report.disagreements)} disagree, {len(report.misdelivered)} misdelivered"
     )
+    out += list(report.missing_tools)
     return out
