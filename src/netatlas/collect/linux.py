@@ -7,6 +7,12 @@ a namespace, which ``ip netns exec`` bind-mounts over ``/etc``; a namespace with
 its own ``nsswitch.conf`` uses the host's), and for the host also systemd-resolved's
 upstream ``resolv.conf``, listeners (``ss -ltnup``) and the system resolver's answers
 for the names that matter (``getent hosts``).
+
+The packet filter of the host and of each namespace: ``iptables-save``,
+``ip6tables-save`` (kind ``iptables-save``) and ``nft -j list ruleset`` (``nft-json``),
+inside a namespace through ``ip netns exec NAME``. They need root (CAP_NET_ADMIN):
+without it each is a recorded ``permission-denied`` failure and the scan goes on;
+``why`` then lists those filters as not read.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ PRODUCES = (
     "nsswitch-conf",
     "ss-listen",
     "getent-hosts",
+    "iptables-save",
+    "nft-json",
 )
 PLATFORMS = ("Linux",)
 SPECIAL_NAMES = (
@@ -65,6 +73,27 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
     yield Source(f"{prefix}/ip-addr-json", "ip-addr-json", lambda r: both(r)[0], local=True)
     yield Source(f"{prefix}/ip-route-json", "ip-route-json", lambda r: both(r)[1], local=True)
     yield Source(f"{prefix}/ip-neigh-json", "ip-neigh-json", neighbours, local=True)
+
+
+FIREWALL_COMMANDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("iptables-save", "iptables-save", ("iptables-save",)),
+    ("ip6tables-save", "iptables-save", ("ip6tables-save",)),
+    ("nft-json", "nft-json", ("nft", "-j", "list", "ruleset")),
+)
+"""(source name, parser kind, argv) of the packet filter reads."""
+
+
+def firewall_sources(prefix: str, ns: str | None) -> list[Source]:
+    """The packet filter's rulesets, in namespace ``ns`` (``ip netns exec``) or the caller's own."""
+
+    def fetch(argv: tuple[str, ...]) -> Callable[[Runner], Result]:
+        full = ["ip", "netns", "exec", ns, *argv] if ns is not None else list(argv)
+        return lambda r: r.run(full, timeout=15)
+
+    return [
+        Source(f"{prefix}/{name}", kind, fetch(argv), optional=name != "iptables-save")
+        for name, kind, argv in FIREWALL_COMMANDS
+    ]
 
 
 def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], Result] | None = None) -> list[Source]:
@@ -108,6 +137,7 @@ def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], 
         ),
         Source("host/ss-listen", "ss-listen", lambda r: r.run(["ss", "-ltnupH"])),
         Source("host/getent-hosts", "getent-hosts", names),
+        *firewall_sources("host", None),
         *_env_and_dns_sources(hosts_names),
     ]
 
@@ -143,6 +173,7 @@ def netns_sources(name: str) -> list[Source]:
             optional=True,
             local=True,
         ),
+        *firewall_sources(prefix, name),
     ]
 
 

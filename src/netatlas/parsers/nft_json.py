@@ -44,6 +44,7 @@ INFO = ParserInfo(
 
 _VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT", "return": "RETURN"}
 _NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
+_L4 = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "ipv6-icmp", "sctp": "sctp", "udplite": "udplite"}
 _QUIET = frozenset({"counter", "log", "mangle", "notrack", "quota", "meta", "ct"})
 """Statements that never decide a packet's fate (a ``meta``/``ct`` statement sets a value)."""
 
@@ -144,6 +145,9 @@ def _match(expr: dict[str, Any]) -> list[FirewallMatch]:
             if proto != "th":
                 found.insert(0, FirewallMatch("protocol", (proto,), False, text))
             return found
+        if proto in _L4:
+            # any header field of a transport protocol implies that protocol (icmpv6 type … is ICMPv6 only)
+            return [FirewallMatch("protocol", (_L4[proto],), False, text), *other]
         return other
     if "ct" in left and left["ct"].get("key") in ("state", "status"):
         key = left["ct"]["key"]
