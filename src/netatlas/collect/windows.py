@@ -81,6 +81,7 @@ PRODUCES = (
     "ps-dnsclientserver",
     "ps-netadapter",
     "ps-nettcpconnection",
+    "ps-netfirewall",
     "hosts",
     "netsh-portproxy",
     "wsl-list",
@@ -128,6 +129,16 @@ PS_SCRIPTS: Mapping[str, str] = {
     "ps-nettcpconnection": _UTF8
     + "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,State,OwningProcess"
     + " | ConvertTo-Json -Depth 3",
+    "ps-netfirewall": _UTF8
+    + "(@(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound"
+    + " | Select-Object Name,DisplayName,Enabled,Direction,Action,Profile)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallPortFilter"
+    + " | Select-Object InstanceID,Protocol,LocalPort,RemotePort)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallAddressFilter"
+    + " | Select-Object InstanceID,LocalAddress,RemoteAddress)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallApplicationFilter"
+    + " | Select-Object InstanceID,Program)) | ConvertTo-Json -Depth 3",
 }
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""
 

@@ -1,16 +1,15 @@
 """Windows Firewall's inbound side as JSON: profiles, enabled inbound rules and their filters.
 
-The collector runs one fixed script (no script blocks) that gathers four cmdlets'
-objects into one ordered hashtable and converts it::
+The collector runs one fixed script, free of script blocks and variables (the
+collector's rule), that concatenates four cmdlets' objects into one array and converts
+it; each object's keys say what it is::
 
-    $r = Get-NetFirewallRule -Enabled True -Direction Inbound
-    ConvertTo-Json -Depth 4 -InputObject ([ordered]@{
-      Profiles = @(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction)
-      Rules = @($r | Select-Object Name,DisplayName,Enabled,Direction,Action,Profile)
-      PortFilters = @($r | Get-NetFirewallPortFilter | Select-Object InstanceID,Protocol,LocalPort,RemotePort)
-      AddressFilters = @($r | Get-NetFirewallAddressFilter | Select-Object InstanceID,LocalAddress,RemoteAddress)
-      ApplicationFilters = @($r | Get-NetFirewallApplicationFilter | Select-Object InstanceID,Program)
-    })
+    (@(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction)
+     + @(Get-NetFirewallRule -Enabled True -Direction Inbound
+         | Select-Object Name,DisplayName,Enabled,Direction,Action,Profile)
+     + @(… | Get-NetFirewallPortFilter | Select-Object InstanceID,Protocol,LocalPort,RemotePort)
+     + @(… | Get-NetFirewallAddressFilter | Select-Object InstanceID,LocalAddress,RemoteAddress)
+     + @(… | Get-NetFirewallApplicationFilter | Select-Object InstanceID,Program)) | ConvertTo-Json
 
 Schema: fills ``Facts.firewall`` with one :class:`~netatlas.model.firewall.Ruleset`
 (``dialect`` ``windows-firewall``) holding one table ``inbound`` (family ``windows``):
@@ -58,16 +57,33 @@ _PROFILES = ((1, "Domain"), (2, "Private"), (4, "Public"))
 
 
 def sniff(text: str) -> float:
-    """The ``Profiles`` and ``Rules`` keys of the collector's object."""
-    head = text[:4000]
-    return 0.95 if '"Profiles"' in head and '"Rules"' in head else 0.0
+    """A profile's ``DefaultInboundAction`` with a rule's ``Action`` or a filter's ``InstanceID``."""
+    head = text[:20000]
+    return 0.95 if '"DefaultInboundAction"' in head and ('"InstanceID"' in head or '"Action"' in head) else 0.0
 
 
-def _raw(lines: list[Line], warnings: Warnings) -> tuple[list[Line], Any]:
+def _raw(lines: list[Line], warnings: Warnings) -> tuple[list[Line], dict[str, list[Any]]]:
     doc = load_json(lines)
-    if not isinstance(doc, dict) or "Profiles" not in doc or "Rules" not in doc:
-        raise ParseError("no Profiles and Rules keys: not the netatlas firewall query", line=first_content_line(lines))
-    return lines, doc
+    items = doc if isinstance(doc, list) else [doc]
+    out: dict[str, list[Any]] = {k: [] for k in ("Profiles", "Rules", "PortFilters", "AddressFilters", "Programs")}
+    for o in items:
+        if not isinstance(o, dict):
+            continue
+        if "DefaultInboundAction" in o:
+            out["Profiles"].append(o)
+        elif "Action" in o and "Name" in o:
+            out["Rules"].append(o)
+        elif "LocalPort" in o or "Protocol" in o:
+            out["PortFilters"].append(o)
+        elif "RemoteAddress" in o or "LocalAddress" in o:
+            out["AddressFilters"].append(o)
+        elif "Program" in o:
+            out["Programs"].append(o)
+    if not out["Profiles"] and not out["Rules"]:
+        raise ParseError(
+            "no firewall profile or rule objects: not the netatlas firewall query", line=first_content_line(lines)
+        )
+    return lines, out
 
 
 def _list(v: Any) -> list[Any]:
@@ -101,7 +117,7 @@ def _line_of(lines: list[Line], needle: str) -> int:
     return first_content_line(lines)
 
 
-def _process(raw: tuple[list[Line], Any], warnings: Warnings) -> Facts:
+def _process(raw: tuple[list[Line], dict[str, list[Any]]], warnings: Warnings) -> Facts:
     lines, doc = raw
     chains: list[FirewallChain] = []
     for p in _list(doc.get("Profiles")):
@@ -113,7 +129,7 @@ def _process(raw: tuple[list[Line], Any], warnings: Warnings) -> Facts:
         policy = "Block" if default == "NotConfigured" else default
         chains.append(FirewallChain(str(p["Name"]), policy, type="profile-off" if off else "profile"))
     filters: dict[str, dict[str, Any]] = {}
-    for key in ("PortFilters", "AddressFilters", "ApplicationFilters"):
+    for key in ("PortFilters", "AddressFilters", "Programs"):
         for f in _list(doc.get(key)):
             if isinstance(f, dict) and f.get("InstanceID"):
                 filters.setdefault(str(f["InstanceID"]), {}).update(f)
