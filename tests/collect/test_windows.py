@@ -114,6 +114,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "ps-dnsclientserver",
         "ps-netadapter",
         "ps-nettcpconnection",
+        "ps-netfirewall",
         "hosts",
         "netsh-portproxy",
         "wsl-list",
@@ -172,8 +173,8 @@ def test_z820_atlas_shows_wsl_nat_with_host_and_shared_vm_and_the_lan() -> None:
 @pytest.mark.parametrize(
     ("src", "dst", "port", "reached", "said"),
     [
-        # a Windows service on all IPv4 addresses; no firewall evidence, and it says so
-        ("lan", "192.168.1.20", 5040, True, "0.0.0.0:5040 accepts it (evidence host/ps-nettcpconnection); Windows"),
+        # a Windows service on all IPv4 addresses; the inbound rules read (host/ps-netfirewall) allow nothing on it
+        ("lan", "192.168.1.20", 5040, False, "no inbound rule allows it; the Domain profile's default is Block"),
         ("lan", "192.168.1.20", 8000, False, "listens on 127.0.0.1:8000 only"),  # WSL's localhost relay
         ("lan", "192.168.1.20", 9999, False, "listens on port 9999"),  # nothing does: connection refused
         # Windows' wildcard sockets are one family each: 0.0.0.0 takes no IPv6

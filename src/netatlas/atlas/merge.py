@@ -44,6 +44,7 @@ from netatlas.model.atlas import (
     ATLAS_SCHEMA,
     Atlas,
     Attachment,
+    FirewallRecord,
     ListenerRecord,
     NameRecord,
     Network,
@@ -570,6 +571,11 @@ def _listeners(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Lis
 _LISTENER_KINDS = frozenset({"ss-listen", "sock-diag-json", "ps-nettcpconnection"})
 """Evidence kinds that list a node's listeners: a node with one read and no listener has none."""
 
+
+def _firewalls(obs: dict[str, Observation], node_of: dict[str, str]) -> list[FirewallRecord]:
+    return [FirewallRecord(node_of[vid], rs, ev.id) for vid, o in obs.items() for rs, ev in o.firewall]
+
+
 _PER_VANTAGE = frozenset({"nss", "nss_hosts"})
 """Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
@@ -625,6 +631,7 @@ def build_atlas(bundle: Bundle, *, analyze: bool = True) -> Atlas:
         names=tuple(_names(obs)),
         forwards=tuple(_forwards(obs, node_of)),
         listeners=tuple(_listeners(obs, node_of)),
+        firewalls=tuple(_firewalls(obs, node_of)),
         settings=settings,  # type: ignore[arg-type]
         problems=tuple(problems),
     )

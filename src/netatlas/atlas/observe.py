@@ -30,6 +30,7 @@ from netatlas.model import (
 )
 from netatlas.model.atlas import Problem
 from netatlas.model.facts import Neighbour
+from netatlas.model.firewall import Ruleset
 
 __all__ = ["Observation", "observe"]
 
@@ -52,6 +53,8 @@ class Observation:
     hops: list[tuple[Hop, Evidence]] = field(default_factory=list)
     neighbours: list[tuple[Neighbour, Evidence]] = field(default_factory=list)
     """The vantage's ARP/NDP table: which MAC answers at which address (the gateway's)."""
+    firewall: list[tuple[Ruleset, Evidence]] = field(default_factory=list)
+    """Packet filter rulesets read from this vantage (iptables-save, nft -j, Windows Firewall)."""
     settings: dict[str, object] = field(default_factory=dict)
     settings_evidence: dict[str, str] = field(default_factory=dict)
     """Which evidence each setting was taken from (the first that gave it)."""
@@ -82,6 +85,7 @@ class Observation:
         self.containers.extend((c, ev) for c in facts.containers)
         self.hops.extend((h, ev) for h in facts.hops)
         self.neighbours.extend((nb, ev) for nb in facts.neighbours)
+        self.firewall.extend((rs, ev) for rs in facts.firewall)
         for key, value in facts.settings.items():
             if key == "route_metric_only":
                 continue

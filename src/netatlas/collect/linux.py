@@ -9,6 +9,12 @@ a namespace, which ``ip netns exec`` bind-mounts over ``/etc``; a namespace with
 its own ``nsswitch.conf`` uses the host's), and for the host also systemd-resolved's
 upstream ``resolv.conf`` and the system resolver's answers for the names that
 matter (``getent hosts``).
+
+The packet filter of the host and of each namespace: ``iptables-save``,
+``ip6tables-save`` (kind ``iptables-save``) and ``nft -j list ruleset`` (``nft-json``),
+inside a namespace through ``ip netns exec NAME``. They need root (CAP_NET_ADMIN):
+without it each is a recorded ``permission-denied`` failure and the scan goes on;
+``why`` then lists those filters as not read.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ PRODUCES = (
     "nsswitch-conf",
     "sock-diag-json",
     "getent-hosts",
+    "iptables-save",
+    "nft-json",
 )
 PLATFORMS = ("Linux",)
 
@@ -67,6 +75,27 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
 def listeners_source(prefix: str, path: str | None, where: tuple[str, ...]) -> Source:
     """The namespace's listening sockets over netlink ``sock_diag`` (``sock-diag-json``)."""
     return Source(f"{prefix}/sock-diag-json", "sock-diag-json", lambda _r: sock_diag.listeners(path, where), local=True)
+
+
+FIREWALL_COMMANDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("iptables-save", "iptables-save", ("iptables-save",)),
+    ("ip6tables-save", "iptables-save", ("ip6tables-save",)),
+    ("nft-json", "nft-json", ("nft", "-j", "list", "ruleset")),
+)
+"""(source name, parser kind, argv) of the packet filter reads."""
+
+
+def firewall_sources(prefix: str, ns: str | None) -> list[Source]:
+    """The packet filter's rulesets, in namespace ``ns`` (``ip netns exec``) or the caller's own."""
+
+    def fetch(argv: tuple[str, ...]) -> Callable[[Runner], Result]:
+        full = ["ip", "netns", "exec", ns, *argv] if ns is not None else list(argv)
+        return lambda r: r.run(full, timeout=15)
+
+    return [
+        Source(f"{prefix}/{name}", kind, fetch(argv), optional=name != "iptables-save")
+        for name, kind, argv in FIREWALL_COMMANDS
+    ]
 
 
 def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], Result] | None = None) -> list[Source]:
@@ -109,6 +138,7 @@ def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], 
             local=True,
         ),
         Source("host/getent-hosts", "getent-hosts", names),
+        *firewall_sources("host", None),
         *_env_and_dns_sources(hosts_names),
     ]
 
@@ -144,6 +174,7 @@ def netns_sources(name: str) -> list[Source]:
             optional=True,
             local=True,
         ),
+        *firewall_sources(prefix, name),
     ]
 
 

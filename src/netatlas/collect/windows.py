@@ -95,6 +95,7 @@ PRODUCES = (
     "ps-dnsclientserver",
     "ps-netadapter",
     "ps-nettcpconnection",
+    "ps-netfirewall",
     "hosts",
     "netsh-portproxy",
     "wsl-list",
@@ -166,6 +167,16 @@ _SELECTED = {
     "ps-nettcpconnection": _selected(
         "Get-NetTCPConnection -State Listen", "LocalAddress,LocalPort,State,OwningProcess"
     ),
+    # Windows Firewall: the profiles' default actions and the enabled inbound rules with their filters
+    "ps-netfirewall": "(@(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound"
+    + " | Select-Object Name,DisplayName,Enabled,Direction,Action,Profile)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallPortFilter"
+    + " | Select-Object InstanceID,Protocol,LocalPort,RemotePort)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallAddressFilter"
+    + " | Select-Object InstanceID,LocalAddress,RemoteAddress)"
+    + " + @(Get-NetFirewallRule -Enabled True -Direction Inbound | Get-NetFirewallApplicationFilter"
+    + " | Select-Object InstanceID,Program)) | ConvertTo-Json -Depth 3 -Compress",
 }
 PS_SCRIPTS: Mapping[str, str] = dict(_SELECTED)
 """The only PowerShell ever run: fixed scripts, one per evidence kind, no data in them."""

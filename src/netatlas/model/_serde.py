@@ -13,6 +13,7 @@ import dataclasses
 import ipaddress
 import types
 import typing
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from functools import cache
@@ -123,3 +124,20 @@ def _convert(tp: Any, data: Any) -> Any:
                 raise ValueError(f"expected {tp.__name__}, got {data!r}")
             return data
     raise TypeError(f"no conversion for {tp!r}")
+
+
+class _Model:
+    """Shared JSON round trip for the model classes."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The JSON form: static snake_case keys, canonical address strings."""
+        out = to_jsonable(self)
+        assert isinstance(out, dict)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        """Rebuild from :meth:`to_dict` output."""
+        return from_jsonable(cls, dict(data))

@@ -29,12 +29,14 @@ from netatlas.model.facts import (
     Route,
     _Model,
 )
+from netatlas.model.firewall import Ruleset
 
 __all__ = [
     "ATLAS_SCHEMA",
     "Atlas",
     "Attachment",
     "Finding",
+    "FirewallRecord",
     "ListenerRecord",
     "NameRecord",
     "Network",
@@ -189,6 +191,15 @@ class ListenerRecord(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class FirewallRecord(_Model):
+    """A packet filter ruleset read on a node: the rules ``why`` evaluates on every path through it."""
+
+    node: str
+    ruleset: Ruleset
+    evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding(_Model):
     """One thing an analysis found.
 
@@ -237,6 +248,7 @@ class Atlas(_Model):
     settings: Mapping[str, JSON] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
     findings: tuple[Finding, ...] = ()
+    firewalls: tuple[FirewallRecord, ...] = ()
 
     def node(self, node_id: str) -> Node | None:
         """The node with this id, or ``None``."""

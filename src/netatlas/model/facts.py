@@ -19,9 +19,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from netatlas.model._serde import JSON, from_jsonable, to_jsonable
+from netatlas.model._serde import JSON
+from netatlas.model._serde import _Model as _Model  # re-exported: the other model modules import it from here
+from netatlas.model.firewall import Ruleset
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,23 +68,6 @@ def hostport(address: object, port: int | None) -> str:
 def family_of(address: IPAddress | IPNetwork) -> Family:
     """``inet`` or ``inet6``, as ``ip`` names them."""
     return "inet" if address.version == 4 else "inet6"
-
-
-class _Model:
-    """Shared JSON round trip for the model classes."""
-
-    __slots__ = ()
-
-    def to_dict(self) -> dict[str, JSON]:
-        """The JSON form: static snake_case keys, canonical address strings."""
-        out = to_jsonable(self)
-        assert isinstance(out, dict)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Any:
-        """Rebuild from :meth:`to_dict` output."""
-        return from_jsonable(cls, dict(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,3 +359,5 @@ class Facts(_Model):
     settings: Mapping[str, JSON] = field(default_factory=dict)
     """Engine settings, flat snake_case keys (``bip``, ``default_address_pools``,
     ``networking_mode`` …) with JSON values; addresses as canonical strings."""
+    firewall: tuple[Ruleset, ...] = ()
+    """Packet filter rulesets (``iptables-save`` has one per input; see :mod:`netatlas.model.firewall`)."""

@@ -54,6 +54,10 @@ class Crossing:
         out_net: the network it leaves by (``forward``, ``bridge``).
         forward: for ``publish``, the published port it enters by.
         target_net: for ``publish``, the network of the container it is relayed to.
+        src: the packet's source address where the walk knows it (else the sender's
+            address on ``in_net`` is taken).
+        in_iface: the node's interface it arrives on, where the walk knows it.
+        out_iface: the node's interface it leaves by, where the walk knows it.
     """
 
     node: Node
@@ -65,6 +69,9 @@ class Crossing:
     out_net: Network | None = None
     forward: PortForward | None = None
     target_net: Network | None = None
+    src: IPAddress | None = None
+    in_iface: str | None = None
+    out_iface: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,9 @@ class Authority(Protocol):
 def _authorities() -> Sequence[Authority]:
     from netatlas.reach.engine import DockerSemantics
     from netatlas.reach.podman import PodmanSemantics
+    from netatlas.reach.rulesets import ReadRulesets
 
-    return (DockerSemantics(), PodmanSemantics())
+    return (ReadRulesets(), DockerSemantics(), PodmanSemantics())
 
 
 AUTHORITIES: list[Authority] = []

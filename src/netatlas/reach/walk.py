@@ -236,10 +236,9 @@ def _deliver(
         li = ok[0]
         bind = li.address or _ANY
         proc = f" ({li.process})" if li.process else ""
-        # netatlas reads no Windows Firewall rules, and their inbound default is Block
-        firewall = (
-            "; Windows Firewall rules are not read" if node.id in world.windows and not address.is_loopback else ""
-        )
+        # where Windows Firewall's rules were not read (their inbound default is Block), say so
+        unread = node.id in world.windows and not address.is_loopback and not world.firewalls.get(node.id)
+        firewall = "; Windows Firewall rules are not read" if unread else ""
         walk.hops.append(
             Hop(
                 node.id,

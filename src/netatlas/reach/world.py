@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from netatlas.model import VantageKind
-from netatlas.model.atlas import Atlas, ListenerRecord, Network, Node, PortForward
+from netatlas.model.atlas import Atlas, FirewallRecord, ListenerRecord, Network, Node, PortForward
 from netatlas.model.facts import IPAddress
 
 _LOOP4 = ipaddress.IPv4Address("127.0.0.1")
@@ -202,6 +202,14 @@ class _World:
                         )
                         for loop in (_LOOP4, _LOOP6)
                     )
+        return out
+
+    @cached_property
+    def firewalls(self) -> dict[str, list[FirewallRecord]]:
+        """The packet filter rulesets read on each node."""
+        out: dict[str, list[FirewallRecord]] = {}
+        for fw in self.atlas.firewalls:
+            out.setdefault(fw.node, []).append(fw)
         return out
 
     def add(self, node: Node) -> None:
