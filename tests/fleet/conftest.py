@@ -159,23 +159,33 @@ def postgres() -> Iterator[Cluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def template_database(postgres: Cluster) -> str:
+    """A database migrated once, the template every test's database is copied from."""
+    import psycopg
+
+    from netatlas.fleet import db
+
+    name = f"fleet_template_{os.getpid()}"
+    with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    pool = db.connect_pool(postgres.dsn(name), max_size=2)
+    try:
+        db.migrate(pool)
+    finally:
+        pool.close()
+    return name
+
+
 @pytest.fixture
-def database(postgres: Cluster) -> Iterator[str]:
+def database(postgres: Cluster, template_database: str) -> Iterator[str]:
     """A fresh database with the fleet schema migrated; its DSN."""
     import psycopg
 
     name = f"fleet_{os.getpid()}_{next(postgres.counter)}"
     with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    dsn = postgres.dsn(name)
-    from netatlas.fleet import db
-
-    pool = db.connect_pool(dsn, max_size=2)
-    try:
-        db.migrate(pool)
-    finally:
-        pool.close()
-    yield dsn
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'.encode())
+    yield postgres.dsn(name)
     with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())
 

@@ -105,9 +105,8 @@ def range_rows(atlas: Atlas) -> list[RangeRow]:
     for node in atlas.nodes:
         for r in node.routes:
             d = r.destination
-            if (
-                d.prefixlen == 0 or d.is_loopback or d.is_multicast or d.is_link_local or d.is_reserved
-            ):  # 240/4: broadcast
+            special = d.is_loopback or d.is_multicast or d.is_link_local or d.is_reserved  # 240/4: broadcast
+            if d.prefixlen == 0 or special:
                 continue
             if any(_inside(d, n) for n in networks):
                 continue

@@ -202,17 +202,8 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
         idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
     ) -> JSONResponse:
         """Store one atlas (a push document) for the token's machine, once per idempotency key."""
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body:
-            raise TooLarge(f"push body is {declared} bytes; the limit is {max_body}")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body:
-                raise TooLarge(f"push body is over the limit of {max_body} bytes")
-            chunks.append(chunk)
-        stored = await run_in_threadpool(_store, b"".join(chunks), token, idempotency_key)
+        body = await _read_limited(request, max_body)
+        stored = await run_in_threadpool(_store, body, token, idempotency_key)
         return JSONResponse(
             {"scan_id": stored.scan_id, "machine_id": stored.machine_id, "stored": stored.created},
             status_code=201 if stored.created else 200,
@@ -344,6 +335,32 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
         return HTMLResponse(render(Atlas.from_dict(atlas), "html").decode("utf-8"))
 
     return app
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, or :class:`TooLarge` once it passes ``limit`` bytes.
+
+    A body over the limit is still read to its end (up to 4 times the limit, then
+    the connection is dropped) without keeping it: a client that is still sending
+    when the answer comes gets a connection reset instead of the 413 and its reason.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > 4 * limit:
+        raise TooLarge(f"push body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > 4 * limit:
+            break
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit:
+        chunks.clear()
+        raise TooLarge(
+            f"push body is {size if size <= 4 * limit else 'over ' + str(4 * limit)} bytes; the limit is {limit}"
+        )
+    return b"".join(chunks)
 
 
 def _wants_page(request: Request) -> bool:
