@@ -89,7 +89,8 @@ def test_kill_9_mid_transaction_leaves_nothing_and_a_retry_stores_once(
         with psycopg.connect(database, autocommit=True) as watch:
             while True:
                 waiting = watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY findings%%'"
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND query LIKE 'COPY findings%%'"
                 ).fetchone()
                 if waiting and waiting[0]:
                     break
