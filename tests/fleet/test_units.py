@@ -6,6 +6,7 @@ import http.server
 import ipaddress
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -122,7 +123,7 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
     """Answers 503 to the first ``fail`` requests, then 201; records what it got."""
 
     fail = 2
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
@@ -178,7 +179,7 @@ def test_request_retries_with_backoff_then_succeeds(flaky: str) -> None:
 def test_request_gives_up_after_its_attempts(flaky: str) -> None:
     _Flaky.fail = 99
     try:
-        with pytest.raises(Unavailable, match="3 attempts.*database restarting"):
+        with pytest.raises(Unavailable, match=r"3 attempts.*database restarting"):
             request(flaky, "/x", "tok", method="POST", body=b"{}", retry=Retry(attempts=3), sleep=lambda s: None)
         assert len(_Flaky.seen) == 3
     finally:
