@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fleet.conftest import REPO, Z820, Fleet
 
 from netatlas import read_bundle
 from netatlas.cli import main
 from netatlas.fleet.push import prepare
-from tests.fleet.conftest import REPO, Z820, Fleet
 
 jsonschema = pytest.importorskip("jsonschema")
 SCHEMAS = REPO / "docs" / "schema"
