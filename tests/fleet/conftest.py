@@ -12,14 +12,9 @@ in CI (``CI`` set) they fail instead, since ``.ci/run`` installs both.
 
 from __future__ import annotations
 
-import itertools
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +24,9 @@ from typing import Any
 
 import pytest
 from tests.browser.conftest import browser  # noqa: F401 - the page's browser test
+from tests.fleet.pg import Cluster, ClusterUnavailable, free_port, start_cluster
+
+__all__ = ["REPO", "Z820", "Cluster", "Fleet", "free_port", "serve_subprocess"]
 
 REPO = Path(__file__).resolve().parents[2]
 Z820 = REPO / "examples" / "z820"
@@ -40,45 +38,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _pg_bin() -> Path | None:
-    env = os.environ.get("NETATLAS_PG_BIN")
-    if env:
-        return Path(env)
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _as_user() -> list[str]:
-    """The argv prefix that drops root to ``nobody``; nothing when not root."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        _unavailable("running as root and setpriv (util-linux) is missing to start PostgreSQL as nobody")
-    return [setpriv or "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Cluster:
-    """A running throwaway cluster."""
-
-    port: int
-    folder: Path
-    counter: Any
-
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={self.port} user=netatlas dbname={dbname} connect_timeout=10"
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Cluster]:
     for module in ("fastapi", "uvicorn", "psycopg", "psycopg_pool", "jinja2"):
@@ -86,77 +45,14 @@ def postgres() -> Iterator[Cluster]:
             __import__(module)
         except ImportError:
             _unavailable(f"{module} is not installed (pip install -e '.[test]')")
-    bindir = _pg_bin()
-    if bindir is None or not (bindir / "initdb").is_file():
-        _unavailable("PostgreSQL is not installed (apt-get install postgresql)")
-    assert bindir is not None
-    prefix = _as_user()
-    folder = Path(tempfile.mkdtemp(prefix="netatlas-pg-"))
-    if prefix:
-        shutil.chown(folder, "nobody", "nogroup")
-    folder.chmod(0o700)
-    data = folder / "data"
-    init = subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "netatlas", "-A", "trust", "-E", "UTF8", "--no-sync"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if init.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        _unavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
-    port = free_port()
-    log = open(folder / "postgres.log", "wb")  # noqa: SIM115 - closed at the end of the session
-    proc = subprocess.Popen(
-        [
-            *prefix,
-            str(bindir / "postgres"),
-            "-D",
-            str(data),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-k",
-            str(folder),
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    import psycopg
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(f"host=127.0.0.1 port={port} user=netatlas dbname=postgres connect_timeout=2").close()
-            break
-        except psycopg.OperationalError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                tail = (folder / "postgres.log").read_text(errors="replace")[-800:]
-                shutil.rmtree(folder, ignore_errors=True)
-                _unavailable(f"PostgreSQL did not start: {tail}")
-            time.sleep(0.1)
     try:
-        yield Cluster(port, folder, itertools.count(1))
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        _unavailable(str(exc))
+    try:
+        yield cluster
     finally:
-        proc.send_signal(signal.SIGINT)  # fast shutdown
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
