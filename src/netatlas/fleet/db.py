@@ -236,10 +236,10 @@ def store_push(
         scan_id = int(got[0])
         conn.execute("UPDATE scan_ranges SET current = false WHERE machine_id = %s AND current", (machine_id,))
         with conn.cursor().copy(
-            "COPY scan_ranges (scan_id, machine_id, source, cidr, kind, label, node) FROM STDIN"
+            "COPY scan_ranges (scan_id, machine_id, source, cidr, kind, label, node, scope) FROM STDIN"
         ) as copy:
             for r in ranges:
-                copy.write_row((scan_id, machine_id, r.source, str(r.cidr), r.kind, r.label, r.node))
+                copy.write_row((scan_id, machine_id, r.source, str(r.cidr), r.kind, r.label, r.node, key_id or ""))
         with conn.cursor().copy("COPY findings (scan_id, machine_id, code, severity, title) FROM STDIN") as copy:
             for f in found:
                 copy.write_row((scan_id, machine_id, f.code, f.severity, f.title))
@@ -274,16 +274,15 @@ def _scope(key_id: str | None) -> dict[str, Any]:
 
     Every query below has the same static condition on these two parameters.
     """
-    return {"redacted": key_id is not None, "key_id": key_id}
+    return {"redacted": key_id is not None, "key_id": key_id, "scope": key_id or ""}
 
 
 _COLLISIONS = (
     "SELECT q.query::text, m.id, m.name, s.id, s.received, r.source, r.cidr::text, r.kind, r.label, r.node"
     " FROM unnest(%(ranges)s::cidr[]) AS q(query)"
-    " JOIN scan_ranges r ON r.current AND r.cidr && q.query"
+    " JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
     " JOIN scans s ON s.id = r.scan_id"
     " JOIN machines m ON m.id = r.machine_id"
-    " WHERE s.redacted = %(redacted)s AND s.key_id IS NOT DISTINCT FROM %(key_id)s"
     " ORDER BY m.name, q.query, r.cidr, r.source"
 )
 
@@ -402,7 +401,7 @@ _USED = (
     "SELECT DISTINCT r.cidr::text FROM scan_ranges r JOIN scans s ON s.id = r.scan_id"
     " WHERE r.current AND family(r.cidr) = 4 AND masklen(r.cidr) > 0"
     " AND r.kind NOT IN ('loopback', 'host-alias', 'link-local') AND r.source = ANY(%(sources)s)"
-    " AND s.redacted = %(redacted)s AND s.key_id IS NOT DISTINCT FROM %(key_id)s"
+    " AND r.scope = %(scope)s"
 )
 
 

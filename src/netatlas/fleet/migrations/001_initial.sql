@@ -48,7 +48,10 @@ CREATE TABLE scan_ranges (
     kind       text NOT NULL,
     label      text NOT NULL,
     node       text,
-    current    boolean NOT NULL DEFAULT true
+    current    boolean NOT NULL DEFAULT true,
+    -- whose address space: '' for plain scans, the key_id for scans redacted under that key.
+    -- Kept here (not only on scans) so the planner starts from the GiST index.
+    scope      text NOT NULL DEFAULT ''
 );
 CREATE INDEX scan_ranges_scan ON scan_ranges (scan_id);
 CREATE INDEX scan_ranges_current_machine ON scan_ranges (machine_id) WHERE current;
