@@ -110,3 +110,50 @@ def test_redacted_push_is_answered_through_the_key(
     assert "192.168.1.0/24" in {n["cidr"] for n in m["atlas"]["networks"]}
     machines = _run(["fleet", "machines", *args], capsys)
     assert [x["name"] for x in machines["machines"]] == ["Z820"]
+
+
+def test_push_every_keeps_pushing_for_count_rounds(
+    fleet: Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agent = _token_file(tmp_path, "agent", fleet.agent_token())
+    args = ["push", "--server", fleet.url, "--token-file", agent, "--bundle", str(Z820)]
+    assert main([*args, "--every", "0.05s", "--count", "3", "--json"]) == 0
+    rounds = [json.loads(line) for line in capsys.readouterr().out.splitlines()]  # one JSON line per round
+    assert len(rounds) == 3
+    assert [r["stored"] for r in rounds] == [True, False, False]  # one bundle: one scan, however often
+    assert fleet.count("SELECT count(*) FROM scans") == 1
+
+
+def test_push_and_fleet_usage_errors(fleet: Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent = _token_file(tmp_path, "agent", fleet.agent_token())
+    base = ["push", "--server", fleet.url, "--token-file", agent, "--bundle", str(Z820)]
+    for extra, message in (
+        (["--redact"], "--redact and --key-file go together"),
+        (["--redact", "--key-file", str(tmp_path / "missing.key")], "no such file"),
+        (["--every", "soon"], "give a duration"),
+        (["--count", "2"], "--count goes with --every"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main([*base, *extra])
+        assert exited.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["fleet", "collisions", "10.20.0.0/33", "--server", fleet.url, "--token-file", agent])
+    assert exited.value.code == 2 and "not a CIDR" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # an agent token may not query: one line, exit 1
+        main(["fleet", "machines", "--server", fleet.url, "--token-file", agent])
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and err.startswith("error: GET /api/v1/machines: 403") and err.count("\n") == 1
+
+
+def test_machine_text_and_html_map(fleet: Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent = _token_file(tmp_path, "agent", fleet.agent_token())
+    admin = _token_file(tmp_path, "admin", fleet.admin)
+    _run(["push", "--server", fleet.url, "--token-file", agent, "--bundle", str(Z820)], capsys)
+    html = tmp_path / "z820.html"
+    assert main(["fleet", "machine", "Z820", "--server", fleet.url, "--token-file", admin, "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Z820 (#1), scan #1") and "192.168.65.0/24" in out and "docker-desktop-vm" in out
+    assert html.read_bytes().startswith(b"<!doctype html") or b"<html" in html.read_bytes()[:500]
+    assert main(["fleet", "history", "#1", "--server", fleet.url, "--token-file", admin]) == 0
+    assert "scan #1" in capsys.readouterr().out

@@ -98,10 +98,17 @@ def serve(
 
     Needs the server extra: pip install 'netatlas[server]'.
     """
-    try:
-        from netatlas.fleet import db as store
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise _usage(f"netatlas serve needs the server extra: pip install 'netatlas[server]' ({exc})") from None
+    import importlib.util
+
+    missing = [
+        m for m in ("fastapi", "uvicorn", "psycopg", "psycopg_pool", "jinja2") if not importlib.util.find_spec(m)
+    ]
+    if missing:
+        raise _usage(
+            f"netatlas serve needs the server extra ({', '.join(missing)} missing): pip install 'netatlas[server]'"
+        )
+    from netatlas.fleet import db as store
+
     if not 0 < port < 65536:
         raise _usage(f"--port {port}: not a TCP port")
     if max_body < 1024:
@@ -209,9 +216,14 @@ def push(
         return send(server, token, prepare(data, machine=machine, key=key), retry=Retry(attempts=retries), log=log)
 
     def show(result: dict[str, Any]) -> None:
+        if as_json and interval is not None:  # one JSON line per round: a log to follow
+            import json
+
+            sys.stdout.write(json.dumps(result) + "\n")
+            sys.stdout.flush()
+            return
         if as_json:
             _emit(result)
-            sys.stdout.flush()
             return
         what = "stored as" if result["stored"] else "already stored as"
         mode = " (redacted)" if result["redacted"] else ""

@@ -277,21 +277,31 @@ def _scope(key_id: str | None) -> dict[str, Any]:
     return {"redacted": key_id is not None, "key_id": key_id, "scope": key_id or ""}
 
 
+# The ranges are found through the GiST index and grouped per machine first; only the
+# machines that collide are then joined (by primary key) for their names.
 _COLLISIONS = (
-    "SELECT q.query::text, m.id, m.name, s.id, s.received, r.source, r.cidr::text, r.kind, r.label, r.node"
+    "WITH hits AS ("
+    " SELECT r.machine_id, r.scan_id, json_agg(json_build_object("
+    "  'query', q.query::text, 'source', r.source, 'cidr', r.cidr::text, 'kind', r.kind,"
+    "  'label', r.label, 'node', r.node) ORDER BY r.cidr, r.source, q.query) AS overlaps"
     " FROM unnest(%(ranges)s::cidr[]) AS q(query)"
     " JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
-    " JOIN scans s ON s.id = r.scan_id"
-    " JOIN machines m ON m.id = r.machine_id"
-    " ORDER BY m.name, q.query, r.cidr, r.source"
+    " GROUP BY r.machine_id, r.scan_id)"
+    " SELECT m.id, m.name, s.id, s.received, h.overlaps"
+    " FROM hits h JOIN machines m ON m.id = h.machine_id JOIN scans s ON s.id = h.scan_id"
+    " ORDER BY m.name, m.id"
 )
 
 
 def collisions(pool: ConnectionPool, ranges: Sequence[str], key_id: str | None) -> list[dict[str, Any]]:
-    """Current ranges of every machine that overlap any of ``ranges``."""
+    """Every machine whose current ranges overlap any of ``ranges``, with what overlaps.
+
+    One dict per machine: ``id``, ``name``, ``scan_id``, ``received`` and
+    ``overlaps`` (``query``, ``source``, ``cidr``, ``kind``, ``label``, ``node``).
+    """
     with pool.connection() as conn:
         rows = conn.execute(_COLLISIONS, {"ranges": list(ranges), **_scope(key_id)}).fetchall()
-    keys = ("query", "machine_id", "machine", "scan_id", "received", "source", "cidr", "kind", "label", "node")
+    keys = ("id", "name", "scan_id", "received", "overlaps")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

@@ -120,24 +120,6 @@ def findings_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def collisions_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Collision rows grouped by machine, each with what overlaps."""
-    machines: dict[int, dict[str, Any]] = {}
-    for r in rows:
-        m = machines.setdefault(
-            r["machine_id"],
-            {
-                "id": r["machine_id"],
-                "name": r["machine"],
-                "scan_id": r["scan_id"],
-                "received": r["received"],
-                "overlaps": [],
-            },
-        )
-        m["overlaps"].append({k: r[k] for k in ("query", "source", "cidr", "kind", "label", "node")})
-    return list(machines.values())
-
-
 def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
     """The ASGI app on an open connection pool (``netatlas serve`` runs it under uvicorn)."""
     app = FastAPI(
@@ -239,7 +221,7 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
         """Machines whose current networks, routes, pools or Docker's next subnets overlap."""
         ranges = _query_ranges(cidr)
         rows = db.collisions(pool, ranges, key_id)
-        return _plain({"query": ranges, "key_id": key_id, "machines": collisions_summary(rows)})
+        return _plain({"query": ranges, "key_id": key_id, "machines": rows})
 
     @app.get("/api/v1/findings")
     def findings(_: AdminToken, code: str | None = None, key_id: KeyId = None) -> dict[str, Any]:
@@ -310,7 +292,7 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
         if cidr:
             try:
                 ranges = _query_ranges([c for c in cidr.replace(",", " ").split() if c])
-                found = collisions_summary(db.collisions(pool, ranges, None))
+                found = db.collisions(pool, ranges, None)
             except BadRequest as exc:
                 error = str(exc)
         counts = findings_summary(db.findings(pool, code or None, None))
