@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import random
 import signal
 import statistics
@@ -250,6 +251,7 @@ def load_test(dsn: str, pool: Any, templates: list[dict[str, Any]], agents: int,
         "stored": stored,
         "distinct": distinct,
         "failures": len(failures),
+        "failure_examples": failures[:3],
     }
 
 
@@ -323,6 +325,7 @@ def main() -> int:
             machines_expected=seeded["expected"],
             fastest=round(min(times), 5),
             uses_gist_index=INDEX in plan,
+            load_avg=round(os.getloadavg()[0], 2),  # the machine is shared: the figure's context
             plan=plan.splitlines(),
         )
         admin = db.add_token(pool, "admin")
@@ -330,7 +333,15 @@ def main() -> int:
         proc = serve(dsn, port)
         url = f"http://127.0.0.1:{port}"
         http_times = collisions_http(url, admin, args.repeat)
-        emit("fleet-collisions-http", args.machines, statistics.median(http_times), None, query=QUERY)
+        emit(
+            "fleet-collisions-http",
+            args.machines,
+            statistics.median(http_times),
+            None,
+            query=QUERY,
+            fastest=round(min(http_times), 5),
+            load_avg=round(os.getloadavg()[0], 2),
+        )
         seconds, done = ingest(pool, url, templates, args.pushes, args.agents)
         emit(
             "fleet-ingest",

@@ -9,6 +9,7 @@ error message.
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import time
@@ -120,15 +121,18 @@ def request(
         req = urllib.request.Request(url, data=body, headers=all_headers, method=method)  # noqa: S310 - http(s) checked
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - http(s) checked
-                return resp.status, json.loads(resp.read() or b"null")
+                status, raw = resp.status, resp.read()
+            return status, json.loads(raw or b"null")
         except urllib.error.HTTPError as exc:
             detail = _detail(exc.read())
             if exc.code not in _RETRY_STATUS:
                 raise _FINAL.get(exc.code, BadRequest)(f"{method} {path}: {exc.code}: {detail}") from None
             last = f"{exc.code}: {detail}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
             reason = getattr(exc, "reason", exc)
             last = f"{type(reason).__name__}: {reason}"
+        except ValueError as exc:  # a 2xx whose body is cut short (the server died while answering)
+            last = f"unreadable answer: {exc}"
         if attempt < retry.attempts:
             wait = retry.wait(attempt, rnd)
             if log is not None:
