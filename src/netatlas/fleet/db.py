@@ -277,20 +277,21 @@ def _scope(key_id: str | None) -> dict[str, Any]:
     return {"redacted": key_id is not None, "key_id": key_id, "scope": key_id or ""}
 
 
-# The ranges are found through the GiST index and grouped per machine first; then each
-# colliding machine's name and scan time are looked up by primary key (LATERAL), which
-# costs a few index probes where joining the whole machines table would hash all of it.
+# The ranges are found through the GiST index and grouped per machine first (in index
+# order inside each group); then each colliding machine's name and scan time are looked
+# up by primary key. ``LIMIT 1`` keeps those lookups as index probes per machine: pulled
+# up into joins, they would hash all of ``machines`` and ``scans`` on every query.
 _COLLISIONS = (
     "WITH hits AS ("
     " SELECT r.machine_id, max(r.scan_id) AS scan_id, json_agg(json_build_object("
     "  'query', q.query::text, 'source', r.source, 'cidr', r.cidr::text, 'kind', r.kind,"
-    "  'label', r.label, 'node', r.node)) AS overlaps"
+    "  'label', r.label, 'node', r.node) ORDER BY r.cidr, r.source, q.query) AS overlaps"
     " FROM unnest(%(ranges)s::cidr[]) AS q(query)"
     " JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
     " GROUP BY r.machine_id)"
     " SELECT h.machine_id, m.name, h.scan_id, s.received, h.overlaps FROM hits h"
-    " CROSS JOIN LATERAL (SELECT name FROM machines WHERE id = h.machine_id) m"
-    " CROSS JOIN LATERAL (SELECT received FROM scans WHERE id = h.scan_id) s"
+    " CROSS JOIN LATERAL (SELECT name FROM machines WHERE id = h.machine_id LIMIT 1) m"
+    " CROSS JOIN LATERAL (SELECT received FROM scans WHERE id = h.scan_id LIMIT 1) s"
     " ORDER BY m.name, h.machine_id"
 )
 
@@ -304,17 +305,7 @@ def collisions(pool: ConnectionPool, ranges: Sequence[str], key_id: str | None) 
     with pool.connection() as conn:
         rows = conn.execute(_COLLISIONS, {"ranges": list(ranges), **_scope(key_id)}).fetchall()
     keys = ("id", "name", "scan_id", "received", "overlaps")
-    out = [dict(zip(keys, r, strict=True)) for r in rows]
-    for m in out:
-        m["overlaps"].sort(key=_overlap_order)
-    return out
-
-
-def _overlap_order(o: dict[str, Any]) -> tuple[Any, ...]:
-    import ipaddress
-
-    net = ipaddress.ip_network(o["cidr"])
-    return (net.version, int(net.network_address), net.prefixlen, o["source"], o["query"])
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 _FINDINGS = (
