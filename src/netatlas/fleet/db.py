@@ -277,18 +277,22 @@ def _scope(key_id: str | None) -> dict[str, Any]:
     return {"redacted": key_id is not None, "key_id": key_id, "scope": key_id or ""}
 
 
-# The ranges are found through the GiST index and grouped per machine first (in index
-# order inside each group); then each colliding machine's name and scan time are looked
-# up by primary key. ``LIMIT 1`` keeps those lookups as index probes per machine: pulled
-# up into joins, they would hash all of ``machines`` and ``scans`` on every query.
+# The ranges are found through the GiST index, sorted once (machine, then range) and
+# grouped per machine: json_agg keeps the order of a sorted subquery ("supplying the
+# input values from a sorted subquery will usually work", PostgreSQL docs, aggregate
+# functions), which costs one sort where ORDER BY inside json_agg costs one per
+# machine. Each colliding machine's name and scan time are then looked up by primary
+# key; ``LIMIT 1`` keeps those lookups as index probes (pulled up into joins, they
+# would hash all of ``machines`` and ``scans`` on every query).
 _COLLISIONS = (
     "WITH hits AS ("
-    " SELECT r.machine_id, max(r.scan_id) AS scan_id, json_agg(json_build_object("
-    "  'query', q.query::text, 'source', r.source, 'cidr', r.cidr::text, 'kind', r.kind,"
-    "  'label', r.label, 'node', r.node) ORDER BY r.cidr, r.source, q.query) AS overlaps"
-    " FROM unnest(%(ranges)s::cidr[]) AS q(query)"
-    " JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
-    " GROUP BY r.machine_id)"
+    " SELECT machine_id, max(scan_id) AS scan_id, json_agg(json_build_object("
+    "  'query', query, 'source', source, 'cidr', cidr::text, 'kind', kind, 'label', label, 'node', node)) AS overlaps"
+    " FROM (SELECT r.machine_id, r.scan_id, q.query::text AS query, r.source, r.cidr, r.kind, r.label, r.node"
+    "  FROM unnest(%(ranges)s::cidr[]) AS q(query)"
+    "  JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
+    "  ORDER BY r.machine_id, r.cidr, r.source, q.query) AS sorted"
+    " GROUP BY machine_id)"
     " SELECT h.machine_id, m.name, h.scan_id, s.received, h.overlaps FROM hits h"
     " CROSS JOIN LATERAL (SELECT name FROM machines WHERE id = h.machine_id LIMIT 1) m"
     " CROSS JOIN LATERAL (SELECT received FROM scans WHERE id = h.scan_id LIMIT 1) s"
