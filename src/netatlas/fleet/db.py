@@ -277,39 +277,51 @@ def _scope(key_id: str | None) -> dict[str, Any]:
     return {"redacted": key_id is not None, "key_id": key_id, "scope": key_id or ""}
 
 
-# The ranges are found through the GiST index, sorted once (machine, then range) and
-# grouped per machine: json_agg keeps the order of a sorted subquery ("supplying the
-# input values from a sorted subquery will usually work", PostgreSQL docs, aggregate
-# functions), which costs one sort where ORDER BY inside json_agg costs one per
-# machine. Each colliding machine's name and scan time are then looked up by primary
-# key; ``LIMIT 1`` keeps those lookups as index probes (pulled up into joins, they
-# would hash all of ``machines`` and ``scans`` on every query).
+# Two statements on one connection. The first finds the overlapping ranges through the
+# GiST index and returns them as plain rows, sorted by machine then range (grouping them
+# into JSON inside PostgreSQL cost more than the search itself: bench/bench_fleet.py).
+# The second looks up the colliding machines' names and those scans' times by primary key.
 _COLLISIONS = (
-    "WITH hits AS ("
-    " SELECT machine_id, max(scan_id) AS scan_id, json_agg(json_build_object("
-    "  'query', query, 'source', source, 'cidr', cidr::text, 'kind', kind, 'label', label, 'node', node)) AS overlaps"
-    " FROM (SELECT r.machine_id, r.scan_id, q.query::text AS query, r.source, r.cidr, r.kind, r.label, r.node"
-    "  FROM unnest(%(ranges)s::cidr[]) AS q(query)"
-    "  JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
-    "  ORDER BY r.machine_id, r.cidr, r.source, q.query) AS sorted"
-    " GROUP BY machine_id)"
-    " SELECT h.machine_id, m.name, h.scan_id, s.received, h.overlaps FROM hits h"
-    " CROSS JOIN LATERAL (SELECT name FROM machines WHERE id = h.machine_id LIMIT 1) m"
-    " CROSS JOIN LATERAL (SELECT received FROM scans WHERE id = h.scan_id LIMIT 1) s"
-    " ORDER BY m.name, h.machine_id"
+    "SELECT r.machine_id, r.scan_id, q.query::text, r.source, r.cidr::text, r.kind, r.label, r.node"
+    " FROM unnest(%(ranges)s::cidr[]) AS q(query)"
+    " JOIN scan_ranges r ON r.current AND r.cidr && q.query AND r.scope = %(scope)s"
+    " ORDER BY r.machine_id, r.cidr, r.source, q.query"
 )
+_COLLIDING_MACHINES = (
+    "SELECT m.id, m.name, s.received FROM machines m JOIN scans s ON s.id = m.latest_scan_id WHERE m.id = ANY(%(ids)s)"
+)
+_OVERLAP_KEYS = ("query", "source", "cidr", "kind", "label", "node")
 
 
 def collisions(pool: ConnectionPool, ranges: Sequence[str], key_id: str | None) -> list[dict[str, Any]]:
     """Every machine whose current ranges overlap any of ``ranges``, with what overlaps.
 
-    One dict per machine: ``id``, ``name``, ``scan_id``, ``received`` and
+    One dict per machine, by name: ``id``, ``name``, ``scan_id``, ``received`` and
     ``overlaps`` (``query``, ``source``, ``cidr``, ``kind``, ``label``, ``node``).
     """
+    by_machine: dict[int, dict[str, Any]] = {}
     with pool.connection() as conn:
-        rows = conn.execute(_COLLISIONS, {"ranges": list(ranges), **_scope(key_id)}).fetchall()
-    keys = ("id", "name", "scan_id", "received", "overlaps")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+        for row in conn.execute(_COLLISIONS, {"ranges": list(ranges), **_scope(key_id)}):
+            m = by_machine.get(row[0])
+            if m is None:
+                m = by_machine[row[0]] = {"id": row[0], "scan_id": row[1], "overlaps": []}
+            m["overlaps"].append(dict(zip(_OVERLAP_KEYS, row[2:], strict=True)))
+        if by_machine:
+            for mid, name, received in conn.execute(
+                _COLLIDING_MACHINES, {"scans": [m["scan_id"] for m in by_machine.values()]}
+            ):
+                by_machine[mid]["name"], by_machine[mid]["received"] = name, received
+    out = [
+        {
+            "id": m["id"],
+            "name": m["name"],
+            "scan_id": m["scan_id"],
+            "received": m["received"],
+            "overlaps": m["overlaps"],
+        }
+        for m in by_machine.values()
+    ]
+    return sorted(out, key=lambda m: (m["name"], m["id"]))
 
 
 _FINDINGS = (
