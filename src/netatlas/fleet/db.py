@@ -288,7 +288,8 @@ _COLLISIONS = (
     " ORDER BY r.machine_id, r.cidr, r.source, q.query"
 )
 _COLLIDING_MACHINES = (
-    "SELECT m.id, m.name, s.received FROM machines m JOIN scans s ON s.id = m.latest_scan_id WHERE m.id = ANY(%(ids)s)"
+    "SELECT s.machine_id, m.name, s.received FROM scans s JOIN machines m ON m.id = s.machine_id"
+    " WHERE s.id = ANY(%(scans)s)"
 )
 _OVERLAP_KEYS = ("query", "source", "cidr", "kind", "label", "node")
 
