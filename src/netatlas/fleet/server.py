@@ -70,10 +70,13 @@ class Unprocessable(BadRequest):
     status = 422
 
 
-def _plain(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` with its datetimes as ISO text."""
-    out: dict[str, Any] = _jsonable(doc)
-    return out
+def _plain(doc: dict[str, Any]) -> JSONResponse:
+    """``doc`` as a JSON answer, its datetimes as ISO text.
+
+    Returned as a response, so FastAPI does not walk it again with its (pure Python)
+    encoder: a collision answer for a /14 lists thousands of overlaps.
+    """
+    return JSONResponse(_jsonable(doc))
 
 
 def _jsonable(value: Any) -> Any:
@@ -217,7 +220,7 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
     @app.get("/api/v1/collisions")
     def collisions(
         _: AdminToken, cidr: Annotated[list[str], Query(description="Range(s) to test.")], key_id: KeyId = None
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         """Machines whose current networks, routes, pools or Docker's next subnets overlap."""
         ranges = _query_ranges(cidr)
         rows = db.collisions(pool, ranges, key_id)
@@ -229,18 +232,18 @@ def create_app(pool: "ConnectionPool", *, max_body: int = MAX_BODY) -> FastAPI:
         return {"code": code, "key_id": key_id, "codes": findings_summary(db.findings(pool, code, key_id))}
 
     @app.get("/api/v1/machines")
-    def machines(_: AdminToken, key_id: KeyId = None) -> dict[str, Any]:
+    def machines(_: AdminToken, key_id: KeyId = None) -> JSONResponse:
         """Every machine in scope with its latest scan's summary."""
         return _plain({"key_id": key_id, "machines": db.machines(pool, key_id)})
 
     @app.get("/api/v1/machines/{ref}")
-    def machine(_: AdminToken, ref: str, scan: int | None = None) -> dict[str, Any]:
+    def machine(_: AdminToken, ref: str, scan: int | None = None) -> JSONResponse:
         """A machine's latest atlas (or scan ``scan``), as `netatlas map --json` prints it."""
         summary, atlas = db.machine_scan(pool, ref, scan)
         return _plain({"machine": summary, "atlas": atlas})
 
     @app.get("/api/v1/machines/{ref}/history")
-    def history(_: AdminToken, ref: str, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:
+    def history(_: AdminToken, ref: str, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> JSONResponse:
         """A machine's scans, newest first."""
         m, scans = db.history(pool, ref, limit)
         return _plain({"machine": m, "scans": scans})
