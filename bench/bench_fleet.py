@@ -212,7 +212,14 @@ def load_test(dsn: str, pool: Any, templates: list[dict[str, Any]], agents: int,
             state["proc"].send_signal(signal.SIGKILL)
             state["proc"].wait()
             state["kills"] += 1
-            state["proc"] = serve(dsn, port)
+            for attempt in range(3):  # the port may still be held a moment: try again
+                try:
+                    state["proc"] = serve(dsn, port)
+                    break
+                except AssertionError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(1)
 
     failures: list[str] = []
 

@@ -169,15 +169,18 @@ def serve_subprocess(dsn: str, port: int, *extra: str) -> subprocess.Popen[bytes
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                if resp.status == 200:
+                if resp.status == 200 and proc.poll() is None:  # ours answering, not someone else's
                     return proc
         except OSError:
             pass
         if proc.poll() is not None:
             raise AssertionError(f"netatlas serve exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        assert time.monotonic() < deadline, "netatlas serve did not start"
+        if time.monotonic() > deadline:
+            proc.kill()  # never leave a server behind
+            proc.wait()
+            raise AssertionError("netatlas serve did not start")
         time.sleep(0.05)

@@ -52,6 +52,15 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=20)
 
 
+def _restart(dsn: str, port: int) -> subprocess.Popen[bytes]:
+    """``netatlas serve`` again on the same port (a second try if the port is still held)."""
+    try:
+        return serve_subprocess(dsn, port)
+    except AssertionError:
+        time.sleep(1)
+        return serve_subprocess(dsn, port)
+
+
 def _post(url: str, token: str, doc: dict[str, Any], key: str, retry: Retry) -> tuple[int, Any]:
     body = json.dumps(doc).encode()
     return request(url, "/api/v1/scans", token, method="POST", body=body, headers={"Idempotency-Key": key}, retry=retry)
@@ -148,7 +157,7 @@ def test_agents_under_random_kills_store_every_push_exactly_once(
             _kill(state["proc"])
             state["kills"] += 1
             time.sleep(rnd.uniform(0.05, 0.3))
-            state["proc"] = serve_subprocess(database, port)
+            state["proc"] = _restart(database, port)
 
     def agent(i: int) -> None:
         try:
