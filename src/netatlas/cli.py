@@ -806,6 +806,10 @@ def _app_for(args: list[str]) -> typer.Typer:
     Root help, sub-apps (``lab``) and unknown names get the whole app.
     """
     name = next((a for a in args if not a.startswith("-")), None)
+    if not any(name == (i.name or getattr(i.callback, "__name__", None)) for i in app.registered_commands):
+        from netatlas.fleet.cli import register  # serve, push, fleet: only when asked for (or for help)
+
+        register(app)
     for info in app.registered_commands:
         if name is not None and info.callback is not None and (info.name or info.callback.__name__) == name:
             one = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
