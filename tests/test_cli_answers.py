@@ -30,12 +30,29 @@ def _status(*args: str) -> int:
 
 def test_resolve_from_finds_what_why_resolves() -> None:
     atlas = z820()
-    name = "Z820.fios-router.home"  # only the host asked DNS for it
-    path = why(atlas, "web", name, None)
-    assert path.address == ip("192.168.1.20")
-    (got,) = resolve(atlas, name, "web")
-    assert got.addresses == (ip("192.168.1.20"),) and got.first and got.source == "dns"
-    assert "as host asked it" in got.provenance
+    name = "Z820.fios-router.home"  # only the host asked DNS for it, at a server web's resolver does not ask
+    with pytest.raises(ValueError, match="does not resolve from web"):
+        why(atlas, "web", name, None)
+    assert resolve(atlas, name, "web") == []  # the two agree: the router's answer is the host's, not web's
+    (got,) = resolve(atlas, name, "host")
+    assert got.addresses == (ip("192.168.1.20"),) and got.source == "dns"
+
+
+def test_another_vantages_dns_answer_counts_from_a_server_the_source_asks() -> None:
+    """A DNS server's answer is anyone's who asks that server: the WSL VM asks the router too."""
+    from dataclasses import replace
+
+    atlas = z820()
+    router = (ip("192.168.1.1"),)  # the server the host's answer came from
+    atlas = replace(
+        atlas,
+        nodes=tuple(
+            replace(n, dns=replace(n.dns, servers=router)) if n.id == "node:wsl-vm" else n for n in atlas.nodes
+        ),
+    )
+    (got,) = resolve(atlas, "Z820.fios-router.home", "wsl:Ubuntu")
+    assert got.addresses == (ip("192.168.1.20"),) and "as host asked it" in got.provenance
+    assert why(atlas, "wsl:Ubuntu", "Z820.fios-router.home", None).address == ip("192.168.1.20")
 
 
 def _compose_pair() -> Atlas:

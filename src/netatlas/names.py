@@ -399,6 +399,16 @@ def replace_first(r: Resolution, order: int) -> Resolution:
     return replace(r, order=order, first=order == 0)
 
 
+def resolver_servers(atlas: Atlas, vantages: set[str]) -> set[IPAddress]:
+    """The DNS servers the resolver of these vantages' node asks (its own and the ones they forward to)."""
+    out: set[IPAddress] = set()
+    for n in atlas.nodes:
+        if vantages & set(n.vantages) or n.id in vantages:
+            out.update(n.dns.servers)
+            out.update(n.dns.upstream)
+    return out
+
+
 def _dns_elsewhere(atlas: Atlas, records: list[NameRecord], vantage: str) -> list[Resolution]:
     """A DNS server's answer another vantage got: anyone asking that server gets it.
 
@@ -408,9 +418,11 @@ def _dns_elsewhere(atlas: Atlas, records: list[NameRecord], vantage: str) -> lis
     """
     ids = _vantage_ids(atlas, vantage)
     mine = next(iter(sorted(ids)), vantage)
+    asks = resolver_servers(atlas, ids)
     out: list[Resolution] = []
     for r in records:
-        if r.source != "dns" or not r.addresses:
+        # only a server this vantage's own resolver asks: a pod asks the cluster's DNS, not the LAN router
+        if r.source != "dns" or not r.addresses or r.server is None or r.server not in asks:
             continue
         out.append(
             Resolution(

@@ -194,7 +194,12 @@ def test_every_check_agrees_and_nothing_leaks_to_the_host(z820: Topology) -> Non
     assert moved < 200, moved
     doc = report.to_dict()
     assert doc["disagreements"] == [], json.dumps(doc["disagreements"], indent=1)
-    assert doc["checks"] == doc["agree"] > 300
+    # what netatlas cannot predict is counted apart, and only where it should be: a pod in Docker
+    # Desktop's VM straight to a container's address, which the engine's version decides (docs/engine-rules.md)
+    assert doc["checks"] == doc["agree"] + doc["unknown"] and doc["agree"] > 300
+    assert all(u["from"] == "pod" and "engine's version was not read" in u["why"] for u in doc["unknowns"]), doc[
+        "unknowns"
+    ]
     assert set(doc["by_probe"]) == {"name", "ping", "tcp", "traceroute"}
     by = {(c.probe.kind, c.probe.node, c.probe.target): c for c in report.checks}
     # the seed's findings, observed for real
@@ -240,7 +245,7 @@ def test_cli_verify_and_status_json(z820: Topology, capsys: pytest.CaptureFixtur
     assert labs[z820.name]["namespaces"]["alive"] == len(z820.namespaces())
     assert main(["verify", "--lab", z820.name, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) >= {"checks", "agree", "disagreements"} and doc["checks"] == doc["agree"]
+    assert set(doc) >= {"checks", "agree", "disagreements"} and doc["checks"] == doc["agree"] + doc["unknown"]
     jsonschema = pytest.importorskip("jsonschema")
     schemas = Path(__file__).resolve().parents[2] / "docs" / "schema"
     jsonschema.validate(doc, json.loads((schemas / "verify.schema.json").read_text()))

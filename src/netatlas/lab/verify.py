@@ -39,8 +39,9 @@ __all__ = ["Check", "Prediction", "Report", "predict", "verify", "verify_topolog
 class Prediction:
     """What the atlas says a probe will see.
 
-    ``outcome`` is ``reach`` (``node`` is where it is delivered), ``stop`` or
-    ``beyond``; ``path`` the topology nodes passed (traceroute); ``addresses`` and
+    ``outcome`` is ``reach`` (``node`` is where it is delivered), ``stop``,
+    ``beyond`` or ``unknown`` (``why`` cannot tell: a rule it does not model decides,
+    so it makes no claim to check); ``path`` the topology nodes passed (traceroute); ``addresses`` and
     ``source`` a name's first answer (``outcome`` ``found`` or ``not-found``).
     """
 
@@ -64,6 +65,11 @@ class Check:
     agree: bool
 
     @property
+    def unknown(self) -> bool:
+        """The atlas makes no claim here: neither an agreement nor a disagreement."""
+        return self.predicted.outcome == "unknown"
+
+    @property
     def misdelivered(self) -> bool:
         """Aimed at one node's service, answered by another's."""
         return bool(self.probe.aimed) and self.observed.node is not None and self.observed.node not in self.probe.aimed
@@ -76,10 +82,14 @@ class Check:
                 return "not found"
             return f"{', '.join(map(str, p.addresses))} ({p.source})"
         if self.probe.kind == "traceroute":
-            tail = {"reach": "", "stop": " (stops)", "beyond": " (leaves the map)"}[p.outcome]
+            tail = {"reach": "", "stop": " (stops)", "beyond": " (leaves the map)", "unknown": " (cannot tell)"}[
+                p.outcome
+            ]
             return " > ".join(p.path) + tail if p.path else f"no hop{tail}"
         if p.outcome == "reach":
             return f"reaches {p.node}"
+        if p.outcome == "unknown":
+            return "cannot tell"
         return "leaves the map" if p.outcome == "beyond" else "does not arrive"
 
     def observed_text(self) -> str:
@@ -127,8 +137,13 @@ class Report:
 
     @property
     def disagreements(self) -> list[Check]:
-        """The checks that do not agree."""
-        return [c for c in self.checks if not c.agree]
+        """The checks whose observation contradicts a prediction (an unknown one contradicts nothing)."""
+        return [c for c in self.checks if not c.agree and not c.unknown]
+
+    @property
+    def unknown(self) -> list[Check]:
+        """The checks the atlas makes no prediction for, counted apart."""
+        return [c for c in self.checks if c.unknown]
 
     @property
     def misdelivered(self) -> list[Check]:
@@ -143,6 +158,8 @@ class Report:
             "checks": len(self.checks),
             "agree": self.agree,
             "disagreements": [c.to_dict() for c in self.disagreements],
+            "unknown": len(self.unknown),
+            "unknowns": [c.to_dict() for c in self.unknown],
             "misdelivered": [
                 {**c.to_dict(), "aimed": list(c.probe.aimed), "answered_by": c.observed.node} for c in self.misdelivered
             ],
@@ -245,6 +262,8 @@ def predict(atlas: Atlas, topo: Topology, probe: Probe, src: str, m: _Map | None
         if n is not None and n != probe.node and (not path or path[-1] != n):
             path.append(n)
     last = res.hops[-1] if res.hops else None
+    if res.verdict == "unknown":
+        return Prediction("unknown", path=tuple(path), why=res.reason or "")
     if last is not None and last.action == "deliver":
         return Prediction("reach", mm.node(last.node), tuple(path), why=last.note)
     reason = res.reason or (last.note if last else "")
@@ -373,7 +392,7 @@ def table(report: Report, *, everything: bool = False) -> Sequence[str]:
         w_pred = max(len(c.predicted_text()) for c in rows)
         out.append(f"   {'probe':<10} {'from':<{w_from}} {'to':<{w_to}} {'predicted':<{w_pred}} observed")
         for c in rows:
-            mark = "ok " if c.agree else "XX "
+            mark = "ok " if c.agree else "?? " if c.unknown else "XX "
             extra = f"  [misdelivered: aimed at {', '.join(c.probe.aimed)}]" if c.misdelivered else ""
             out.append(
                 f"{mark}{c.probe.kind:<10} {c.probe.node:<{w_from}} {c.probe.target:<{w_to}} "
@@ -384,7 +403,8 @@ def table(report: Report, *, everything: bool = False) -> Sequence[str]:
     kinds = ", ".join(f"{v} {k}" for k, v in sorted(by.items()))
     out.append(
         f"lab {report.lab}: {len(report.checks)} checks ({kinds}), {report.agree} agree, "
-        f"{len(report.disagreements)} disagree, {len(report.misdelivered)} misdelivered"
+        f"{len(report.disagreements)} disagree, {len(report.unknown)} unknown (no prediction to check), "
+        f"{len(report.misdelivered)} misdelivered"
     )
     out += list(report.missing_tools)
     return out

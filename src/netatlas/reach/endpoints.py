@@ -128,7 +128,7 @@ def _resolve_name(world: _World, src: Node, name: str, asked: str = "") -> tuple
     When ``asked`` names one vantage of a node with several (``Ubuntu`` in the WSL VM),
     that vantage's own answer comes first.
     """
-    from netatlas.names import normalize, resolve
+    from netatlas.names import normalize, resolve, resolver_servers
 
     key = normalize(name)
     if key == "localhost" or key.endswith(".localhost"):
@@ -139,8 +139,10 @@ def _resolve_name(world: _World, src: Node, name: str, asked: str = "") -> tuple
     mine.sort(key=lambda r: r.vantage not in own)  # stable: lookup order kept within each
     for r in mine:
         return r.addresses[0], f"{name} is {r.addresses[0]} from {r.vantage} ({r.provenance})"
+    asks = resolver_servers(world.atlas, set(src.vantages) | {src.id})
     for r in answers:
-        if r.source == "dns":
+        # another vantage's DNS answer counts only from a server SRC's own resolver asks
+        if r.source == "dns" and r.server is not None and r.server in asks:
             return r.addresses[0], f"{name} is {r.addresses[0]} ({r.provenance}, as {r.vantage} asked it)"
     if answers:
         r = answers[0]
