@@ -160,3 +160,25 @@ def test_same_network_and_the_host_are_not_filtered() -> None:
     assert why(atlas, "a1", "172.30.0.3", 80).reachable is True  # one bridge, ICC on: nothing unread
     host = why(atlas, "host", "172.31.0.2", 80)  # OUTPUT: Docker filters none
     assert host.verdict == "delivered" and host.reachable is True
+
+
+def test_a_loopback_publish_served_by_docker_proxy_is_fixed_by_the_publish() -> None:
+    """docker-proxy holds 127.0.0.1:6379 for `-p 127.0.0.1:6379:6379`: the fix is the publish, not the bind."""
+    base = linux_engine()
+    atlas = replace(
+        base,
+        listeners=(*base.listeners, listener("node:host", 6379, "127.0.0.1", process="docker-proxy")),
+        forwards=(*base.forwards, publish(6379, "b1", "172.31.0.2", cport=6379, host_ip="127.0.0.1")),
+    )
+    r = why(atlas, "a1", "172.30.0.1", 6379)
+    assert r.verdict == "stopped"
+    assert any("run -p 0.0.0.0:6379:6379" in f and "b1" in f for f in r.fixes), r.fixes
+    assert not any("make the service listen" in f for f in r.fixes)
+
+
+def test_a_forward_that_leads_nowhere_says_so_without_python_none() -> None:
+    base = linux_engine()
+    dead = replace(publish(9999, "b1", "172.31.0.2", cport=80), connect_address=None)
+    r = why(replace(base, forwards=(dead,)), "192.168.1.20", "192.168.1.20", 9999)
+    text = " ".join([r.reason or "", *(h.note for h in r.hops)])
+    assert r.verdict == "stopped" and "None" not in text and "holds no address" in text

@@ -32,6 +32,19 @@ def _portproxies(world: _World, node: Node, port: int) -> list[PortForward]:
     ]
 
 
+def _is_proxy(process: str | None) -> bool:
+    """Whether a listener's process is an engine's userland proxy for a published port."""
+    return bool(process) and any(p in str(process) for p in ("docker-proxy", "rootlessport", "conmon"))
+
+
+def _proxied_publish(world: _World, node: Node, port: int) -> PortForward | None:
+    """The published port a proxy listening on ``node``'s ``port`` serves, if the atlas has it."""
+    return next(
+        (f for f in world.forwards.get(node.id, []) if f.via == "docker-publish" and f.listen_port == port),
+        None,
+    )
+
+
 def _cli(world: _World, node: Node) -> str:
     """The engine's command for a container: ``podman`` when its networks are podman's, else ``docker``."""
     engines = {net.engine.get("engine") for net, _i, _a in world.attached.get(node.id, [])}
@@ -69,10 +82,22 @@ def _diagnose(world: _World, node: Node, port: int, src: Node) -> Diagnosis:
     if loopback_only and not same and not (in_wsl and from_host and world.localhost_forwarding):
         li = mine[0]
         reasons.append(f"it listens on {hostport(li.address, port)} only (evidence {li.evidence})")
-        fixes.append(
-            f"make the service listen on 0.0.0.0:{port} instead of {hostport(li.address, port)} "
-            f"(e.g. --host 0.0.0.0 / --bind 0.0.0.0:{port})"
-        )
+        proxied = _proxied_publish(world, node, port) if all(_is_proxy(x.process) for x in mine) else None
+        if proxied is not None:
+            # the listener is docker-proxy serving a loopback publish: the publish is what to change
+            target = world.nodes.get(proxied.target_node or "")
+            name = _container_name(target) if target is not None else "<container>"
+            cli = _cli(world, target) if target is not None else "docker"
+            fixes.append(
+                f"publish on every address: {cli} run -p 0.0.0.0:{port}:{proxied.connect_port} … {name}\n"
+                f"# compose.yaml, under services.{name}:\n"
+                f'    ports:\n      - "0.0.0.0:{port}:{proxied.connect_port}"'
+            )
+        else:
+            fixes.append(
+                f"make the service listen on 0.0.0.0:{port} instead of {hostport(li.address, port)} "
+                f"(e.g. --host 0.0.0.0 / --bind 0.0.0.0:{port})"
+            )
     if node.kind == "container" and not same:
         pubs = _publishes(world, node.id, port)
         name = _container_name(node)
