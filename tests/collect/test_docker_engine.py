@@ -92,14 +92,20 @@ def test_running_container_becomes_a_vantage_only_when_its_process_is_here() -> 
         "container:web/sock-diag-json",
         "container:web/resolv-conf",
         "container:web/hosts",
+        "container:web/iptables-save",
+        "container:web/ip6tables-save",
+        "container:web/nft-json",
         "container:web/dns-answers",
     ]
     assert web.sources[3].get(rr).argv == ("read", "/proc/24608/root/etc/resolv.conf")
+    # its packet filter: the host's commands, run inside its namespace through the runner
+    assert web.sources[5].get(rr).argv == ("nsenter", "--net=/proc/24608/ns/net", "iptables-save")
+    assert web.sources[7].get(rr).argv == ("nsenter", "--net=/proc/24608/ns/net", "nft", "-j", "list", "ruleset")
     assert web.sources[2].get(rr).argv[:3] == ("netlink", "nspath", "/proc/24608/ns/net")
     # names: asked from inside, of the resolver in the container's own resolv.conf, through the runner
     rr.files["/proc/24608/root/etc/resolv.conf"] = b"nameserver 127.0.0.11\noptions ndots:0\n"
     rr.dns[("/proc/24608/ns/net", "127.0.0.11", "db", "A")] = {"status": "NOERROR", "addresses": ["172.18.0.3"]}
-    dns = web.sources[5].get(rr)
+    dns = web.sources[8].get(rr)
     assert dns.argv[:4] == ("dns", "nspath", "/proc/24608/ns/net", "@127.0.0.11")
     asked = dns.argv[dns.argv.index("--") + 1 :]
     assert asked[:5] == (

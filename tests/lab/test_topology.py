@@ -152,3 +152,29 @@ def test_preflight_refuses_without_root(monkeypatch: pytest.MonkeyPatch) -> None
         preflight()
     with pytest.raises(LabError, match="needs root"):
         build.down("z820")
+
+
+def test_firewalled_carries_its_filter_and_probes_its_published_ports() -> None:
+    topo = load_topology("firewalled")
+    rules = topo.node("dockhost").filter or ""
+    assert ":INPUT DROP" in rules and "-A DOCKER-USER -d 172.17.0.2/32" in rules and "*nat" in rules
+    back = parse_topology(topology_to_dict(topo), source="state")
+    assert back.node("dockhost").filter == rules
+    targets = {(p.node, p.target) for p in plan_probes(topo) if p.kind == "tcp"}
+    assert ("router", "192.168.77.2:8443") in targets  # published by the node's own DNAT rule
+    assert ("router", "192.168.77.2:9000") in targets
+
+
+@pytest.mark.parametrize(
+    ("rules", "expect"),
+    [
+        ("just text\n", "nodes.dockhost.filter"),
+        (7, "nodes.dockhost.filter: expected text"),
+    ],
+)
+def test_a_filter_netatlas_cannot_read_is_refused(rules: Any, expect: str) -> None:
+    doc = topology_to_dict(load_topology("firewalled"))
+    doc["nodes"]["dockhost"]["filter"] = rules
+    with pytest.raises(LabError) as err:
+        parse_topology(doc, source="mine.yaml")
+    assert str(err.value).startswith("mine.yaml: " + expect), str(err.value)

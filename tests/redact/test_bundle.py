@@ -104,7 +104,9 @@ def _text(data: bytes) -> str:
 
 
 _V4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)")
-_V6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+# an IPv6 address may end in a dotted quad (::ffff:0.0.0.0): read as one token, never
+# as "::ffff:0" (= ::255.255.0.0, an address no evidence holds)
+_V6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?![\w:.])")
 _MAC = re.compile(r"(?<![0-9A-Fa-f:-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![0-9A-Fa-f:-])")
 
 
@@ -172,6 +174,9 @@ def _prefix_lengths(bundle: Bundle) -> dict[int, set[int]]:
     out: dict[int, set[int]] = {4: set(), 6: set()}
     for _, facts in _facts(bundle):
         for leaf in _leaves(facts):
+            if isinstance(leaf, str) and "/" in leaf:  # a ruleset's match keeps "10.20.0.0/16"
+                with contextlib.suppress(ValueError):
+                    leaf = ipaddress.ip_network(leaf, strict=False)
             if isinstance(leaf, ipaddress.IPv4Network | ipaddress.IPv6Network):
                 out[leaf.version].add(leaf.prefixlen)
         for iface in facts.interfaces:
@@ -208,7 +213,9 @@ def test_originals_are_found_at_all(pair: tuple[Bundle, Bundle, Path]) -> None:
 
 
 _V4_TOKEN = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d|\.\d)")
-_V6_TOKEN = re.compile(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}")
+_V6_TOKEN = re.compile(
+    r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,6}:(?:\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)|[0-9A-Fa-f]{0,4})"
+)
 _MAC_TOKENS = (
     re.compile(r"[0-9A-Fa-f]{1,2}(?:[:-][0-9A-Fa-f]{1,2}){5,}"),
     re.compile(r"[0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2}){5,}"),
@@ -421,3 +428,76 @@ def test_internationalised_names_and_names_on_refused_lines_are_redacted() -> No
     for secret in ("café", "megacorp", "leadzero4", "printer", "203.0.113.99", "198.51.100.7"):
         assert secret not in out, (secret, out)
     assert "localhost" in out and out.count("\n") == 4
+
+
+# --------------------------------------------------------------------------- nft's split prefix
+
+
+def _nft_rule(handle: int, addr: str, plen: int, family: str = "ip") -> str:
+    """One rule as ``nft -j list ruleset`` writes it (docker20-iptables-nft fixture's shape)."""
+    proto = "ip" if family == "ip" else "ip6"
+    return (
+        f'{{"rule": {{"family": "{family}", "table": "filter", "chain": "FORWARD", "handle": {handle}, '
+        f'"expr": [{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "{proto}", "field": "daddr"}}}}, '
+        f'"right": {{"prefix": {{"addr": "{addr}", "len": {plen}}}}}}}}}, {{"drop": null}}]}}}}'
+    )
+
+
+_NFT_PREFIXES = [
+    ("10.20.0.0", 16, "ip"),
+    ("10.20.0.0", 24, "ip"),
+    ("2002:a00::", 24, "ip6"),
+    ("fd12:3456::", 32, "ip6"),
+]
+
+
+def _nft_ruleset(*, truncated: bool) -> bytes:
+    head = (
+        '{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", '
+        '"json_schema_version": 1}}, {"table": {"family": "ip", "name": "filter", "handle": 1}}, '
+        '{"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 1, "type": "filter", '
+        '"hook": "forward", "prio": 0, "policy": "accept"}}, '
+        '{"table": {"family": "ip6", "name": "filter", "handle": 2}}, '
+        '{"chain": {"family": "ip6", "table": "filter", "name": "FORWARD", "handle": 1, "type": "filter", '
+        '"hook": "forward", "prio": 0, "policy": "accept"}}, '
+    )
+    rules = ", ".join(_nft_rule(10 + i, a, n, f) for i, (a, n, f) in enumerate(_NFT_PREFIXES))
+    return (head + rules + ("" if truncated else "]}") + "\n").encode()
+
+
+@pytest.mark.parametrize("truncated", [False, True], ids=["parsed", "unparseable"])
+def test_nft_json_prefix_becomes_its_networks_image(truncated: bool) -> None:
+    """``{"prefix": {"addr": "10.20.0.0", "len": 16}}`` is one network, not a host.
+
+    Read as a bare address its image keeps pseudonymised host bits, and when one
+    address starts two prefixes (a /16 and a /24) only one of them can be its
+    network's image. Both must be, also when the JSON does not parse.
+    """
+    ev = Evidence("host/nft", "host", "nft-json", ("nft", "-j", "list", "ruleset"), _nft_ruleset(truncated=truncated))
+    out = redact_bundle(Bundle((Vantage("host", VantageKind.LINUX_HOST, "box"),), (ev,)), KEY).evidence[0].data.decode()
+    assert "10.20.0.0" not in out and "fd12:3456::" not in out
+    for addr, plen, _ in _NFT_PREFIXES:
+        image = SCHEME.network(ipaddress.ip_network(f"{addr}/{plen}"))
+        assert image.network_address != ipaddress.ip_address(addr) or addr == "2002:a00::"
+        assert f'{{"addr": "{image.network_address}", "len": {plen}}}' in out, (addr, plen, out)
+
+
+def test_nft_json_redacted_ruleset_parses_to_the_images() -> None:
+    ev = Evidence("host/nft", "host", "nft-json", ("nft",), _nft_ruleset(truncated=False))
+    new = redact_bundle(Bundle((Vantage("host", VantageKind.LINUX_HOST, "box"),), (ev,)), KEY).evidence[0]
+    found = set()
+    for leaf in _leaves(parse("nft-json", new.data).firewall):
+        if isinstance(leaf, str) and "/" in leaf and " " not in leaf:
+            found.add(ipaddress.ip_network(leaf))
+    assert found == {SCHEME.network(ipaddress.ip_network(f"{a}/{n}")) for a, n, _ in _NFT_PREFIXES}
+
+
+def test_v4_mapped_prefix_keeps_its_dotted_form() -> None:
+    """nft writes ``::ffff:0.0.0.0/96``; RFC 6890's ranges are kept, in the same form."""
+    data = (
+        b'{"prefix": {"addr": "::ffff:0.0.0.0", "len": 96}} {"prefix": {"addr": "::", "len": 96}} ::ffff:198.51.100.7\n'
+    )
+    out = _one(data, kind="nft-json").data.decode()
+    assert '{"addr": "::ffff:0.0.0.0", "len": 96}' in out and '{"addr": "::", "len": 96}' in out
+    mapped = SCHEME.address(ipaddress.ip_address("::ffff:198.51.100.7"))
+    assert "198.51.100.7" not in out and f"::ffff:{ipaddress.IPv4Address(int(mapped) & 0xFFFFFFFF)}" in out

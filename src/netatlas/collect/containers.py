@@ -36,6 +36,7 @@ from pathlib import Path
 
 from netatlas.collect import names, netlink, sock_diag
 from netatlas.collect.base import Planned, Source
+from netatlas.collect.firewall_commands import FIREWALL_COMMANDS
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
 
@@ -43,6 +44,7 @@ __all__ = [
     "PLATFORMS",
     "PRODUCES",
     "container_sources",
+    "firewall_sources",
     "linux_env",
     "linux_env_source",
     "nspath_dump",
@@ -51,7 +53,17 @@ __all__ = [
     "process_namespaces",
 ]
 
-PRODUCES = ("ip-addr-json", "ip-route-json", "sock-diag-json", "dns-answers-json", "hosts", "resolv-conf", "linux-env")
+PRODUCES = (
+    "ip-addr-json",
+    "ip-route-json",
+    "sock-diag-json",
+    "dns-answers-json",
+    "hosts",
+    "resolv-conf",
+    "linux-env",
+    "iptables-save",
+    "nft-json",
+)
 PLATFORMS = ("Linux",)
 
 _NSPATH = re.compile(r"^/proc/(\d+|self|thread-self)/ns/net$")
@@ -127,6 +139,7 @@ def container_sources(prefix: str, pid: int, ask: Callable[[], Sequence[str]] | 
         *_nspath_sources(prefix, f"/proc/{pid}/ns/net"),
         Source(f"{prefix}/resolv-conf", "resolv-conf", lambda r: r.read(f"{root}/etc/resolv.conf"), local=True),
         Source(f"{prefix}/hosts", "hosts", lambda r: r.read(f"{root}/etc/hosts"), local=True),
+        *firewall_sources(prefix, pid),
     ]
     if ask is not None:
         wanted = ask
@@ -139,6 +152,26 @@ def container_sources(prefix: str, pid: int, ask: Callable[[], Sequence[str]] | 
             )
         )
     return out
+
+
+def firewall_sources(prefix: str, pid: int) -> list[Source]:
+    """The packet filter inside ``/proc/PID/ns/net``: what the Linux collector reads for a
+    named namespace (``iptables-save``, ``ip6tables-save``, ``nft -j list ruleset``), run
+    through the runner as ``nsenter --net=/proc/PID/ns/net …``.
+
+    Engines program rules there too (Docker's ``DOCKER_OUTPUT`` DNAT to its embedded
+    DNS on user networks), and so can the container's own processes (a VPN client's
+    kill switch). This is the one place a container's namespace is entered by running a
+    command: iptables has no netlink dump to read in-process. Without root, ``nsenter``
+    is refused and that is a recorded failure; where ``nsenter`` or a tool is not
+    installed the source is dropped, as on the host.
+    """
+    path = f"/proc/{pid}/ns/net"
+
+    def fetch(argv: tuple[str, ...]) -> Callable[[Runner], Result]:
+        return lambda r: r.run(["nsenter", f"--net={path}", *argv], timeout=15)
+
+    return [Source(f"{prefix}/{name}", kind, fetch(argv), optional=True) for name, kind, argv in FIREWALL_COMMANDS]
 
 
 def owns_container(runner: Runner, pid: int, container_id: str) -> Failure | None:

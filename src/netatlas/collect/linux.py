@@ -26,6 +26,7 @@ from functools import cache
 
 from netatlas.collect import netlink, sock_diag
 from netatlas.collect.base import Planned, Source
+from netatlas.collect.firewall_commands import FIREWALL_COMMANDS
 from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
@@ -75,14 +76,6 @@ def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
 def listeners_source(prefix: str, path: str | None, where: tuple[str, ...]) -> Source:
     """The namespace's listening sockets over netlink ``sock_diag`` (``sock-diag-json``)."""
     return Source(f"{prefix}/sock-diag-json", "sock-diag-json", lambda _r: sock_diag.listeners(path, where), local=True)
-
-
-FIREWALL_COMMANDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("iptables-save", "iptables-save", ("iptables-save",)),
-    ("ip6tables-save", "iptables-save", ("ip6tables-save",)),
-    ("nft-json", "nft-json", ("nft", "-j", "list", "ruleset")),
-)
-"""(source name, parser kind, argv) of the packet filter reads."""
 
 
 def firewall_sources(prefix: str, ns: str | None) -> list[Source]:

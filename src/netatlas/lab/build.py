@@ -206,6 +206,8 @@ def topology_to_dict(topo: Topology) -> dict[str, Any]:
                 }
                 for c in n.containers
             ]
+        if n.filter is not None:
+            d["filter"] = n.filter
         if n.note:
             d["note"] = n.note
         nodes[n.name] = d
@@ -315,6 +317,7 @@ class _Builder:
                     args += ["metric", str(r.metric)]
                 self.ip(ns, *args)
             self._nft(node)
+            self._filter(node)
             self._files(node)
         self._engine_files()
         self._processes()
@@ -383,6 +386,16 @@ class _Builder:
         lines.append("}")
         ns = self.topo.namespace(node.name)
         _run(["ip", "netns", "exec", ns, "nft", "-f", "-"], stdin="\n".join(lines) + "\n")
+
+    def _filter(self, node: NodeSpec) -> None:
+        """The node's ``filter`` ruleset, loaded with ``iptables-restore`` inside its namespace."""
+        if node.filter is None:
+            return
+        ns = self.topo.namespace(node.name)
+        try:
+            _run(["ip", "netns", "exec", ns, "iptables-restore"], stdin=node.filter)
+        except LabError as exc:
+            raise LabError(f"nodes.{node.name}.filter: iptables-restore in {ns}: {exc}") from None
 
     def _files(self, node: NodeSpec) -> None:
         ns = self.topo.namespace(node.name)

@@ -3,8 +3,9 @@
 Each node is read the way the Linux collector reads a named namespace: links,
 addresses and routes in-process over netlink, ``hosts`` and ``resolv.conf`` from
 ``/etc/netns/<ns>/``. Besides, from inside the namespace (``ip netns exec``): its TCP
-listeners (``ss -ltnH``) and the answers of its DNS servers (``dns-answers-json``,
-asked from inside so the query leaves from the node's own addresses). And what the
+listeners (``ss -ltnH``), the answers of its DNS servers (``dns-answers-json``,
+asked from inside so the query leaves from the node's own addresses), and, on a node
+that carries ``filter`` rules, its ``iptables-save``. And what the
 node's control plane reports, as the lab wrote it when it built the node: the
 ``netsh interface portproxy`` table and Docker's ``inspect`` JSON.
 
@@ -79,6 +80,8 @@ def _sources(topo: Topology, node: NodeSpec, vid: str, first: bool) -> list[Sour
             ),
         ),
     ]
+    if first and node.filter is not None:
+        out += _filter_sources(vid, ns)
     if first:
         state = STATE_ROOT / topo.name / node.name
         for kind, file in (
@@ -89,6 +92,16 @@ def _sources(topo: Topology, node: NodeSpec, vid: str, first: bool) -> list[Sour
             path = str(state / file)
             out.append(Source(f"{vid}/{kind}", kind, lambda r, p=path: r.read(p), optional=True, local=True))  # type: ignore[misc]
     return out
+
+
+def _filter_sources(vid: str, ns: str) -> list[Source]:
+    """``iptables-save`` from inside a node that carries ``filter`` rules, as the Linux
+    collector reads a named namespace. Only there: a node without them has no rules
+    but the lab's own nftables NAT stand-in, and an empty ruleset read would claim
+    that its filter was seen to accept everything."""
+    from netatlas.collect.linux import firewall_sources
+
+    return [s for s in firewall_sources(vid, ns) if s.id == f"{vid}/iptables-save"]
 
 
 def plan_topology(topo: Topology) -> list[Planned]:

@@ -103,6 +103,12 @@ def _endpoints(topo: Topology) -> list[tuple[str, IPAddress, int, str | None, bo
             out.append((n.name, li.address, li.port, n.name, li.address.is_loopback))
         for r in n.relays:
             out.append((n.name, r.listen, r.port, None, r.listen.is_loopback))
+        if n.filter is not None:  # its own ruleset publishes (DNAT) the containers' ports
+            for c in n.containers:
+                for _cport, host_ip, host_port in c.ports:
+                    if host_port is not None:
+                        bind = host_ip if host_ip is not None else ipaddress.IPv4Address(0)  # every address
+                        out.append((n.name, bind, host_port, None, False))
     return out
 
 

@@ -18,6 +18,7 @@ A topology is a YAML file (``netatlas lab up z820`` loads the packaged
         hosts: |                                                 # /etc/netns/<ns>/hosts
           127.0.0.1 localhost
         resolv: "nameserver 10.9.0.1\\n"                         # /etc/netns/<ns>/resolv.conf
+        filter: "*filter\\n:INPUT DROP [0:0]\\nCOMMIT\\n"         # iptables-restore; read back by the scan
     networks:
       lan:
         type: bridge                      # or veth: exactly two members
@@ -193,6 +194,7 @@ class NodeSpec:
     hosts: str | None = None
     resolv: str | None = None
     containers: tuple[EngineContainer, ...] = ()
+    filter: str | None = None
     note: str | None = None
 
     @property
@@ -361,6 +363,7 @@ _NODE_KEYS = (
     "hosts",
     "resolv",
     "containers",
+    "filter",
     "note",
 )
 
@@ -459,7 +462,7 @@ def _node(ctx: _Ctx, name: str, raw: Any) -> NodeSpec:
                 tuple(ports),
             )
         )
-    for key in ("hosts", "resolv", "note", "parent"):
+    for key in ("hosts", "resolv", "note", "parent", "filter"):
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise ctx.fail(f"{where}.{key}", f"expected text, got {obj[key]!r}")
     fwd_flag = obj.get("forwarding", False)
@@ -479,8 +482,29 @@ def _node(ctx: _Ctx, name: str, raw: Any) -> NodeSpec:
         hosts=obj.get("hosts"),
         resolv=obj.get("resolv"),
         containers=tuple(containers),
+        filter=_filter(ctx, obj.get("filter"), f"{where}.filter"),
         note=obj.get("note"),
     )
+
+
+def _filter(ctx: _Ctx, text: str | None, where: str) -> str | None:
+    """An ``iptables-restore`` ruleset, checked with netatlas's own ``iptables-save`` parser.
+
+    The lab loads it into the node as it is, and the lab scan reads it back with
+    ``iptables-save``: a rule netatlas cannot read is refused here, before anything runs.
+    """
+    if text is None:
+        return None
+    from netatlas.errors import NetatlasError
+    from netatlas.parsers import parse
+
+    try:
+        facts = parse("iptables-save", text.encode())
+    except NetatlasError as exc:
+        raise ctx.fail(where, str(exc)) from None
+    if not facts.firewall:
+        raise ctx.fail(where, "no table in it (expected iptables-save text: *filter ... COMMIT)")
+    return text
 
 
 def _network(ctx: _Ctx, name: str, raw: Any) -> NetworkSpec:

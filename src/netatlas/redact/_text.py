@@ -249,9 +249,31 @@ def _v4(text: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(".".join(str(int(p)) for p in parts))
 
 
+def _mixed_v6(out: IPAddress) -> str:
+    """``out`` with its low 32 bits as a dotted quad (``::ffff:192.0.2.1``), RFC 5952 §5."""
+    value = int(out)
+    groups = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(6)]
+    best, best_len, run = -1, 1, 0
+    for i, g in enumerate(groups):
+        run = run + 1 if g == 0 else 0
+        if run > best_len:
+            best, best_len = i - run + 1, run
+    hexes = [f"{g:x}" for g in groups]
+    if best >= 0:
+        head = ":".join(hexes[:best]) + "::" + ":".join(hexes[best + best_len :])
+        head = head if head.endswith(":") else head + ":"
+    else:
+        head = ":".join(hexes) + ":"
+    return head + str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+
+
 def _styled_v6(out: IPAddress, original: str) -> str:
-    full = "::" not in original and original.count(":") == 7 and "." not in original
-    text = out.exploded if full and all(len(g) == 4 for g in original.split(":")) else str(out)
+    """``out`` written like ``original``: full form, embedded dotted quad, case."""
+    if "." in original:  # nft and ss write ::ffff:0.0.0.0; keep that form
+        text = _mixed_v6(out)
+    else:
+        full = "::" not in original and original.count(":") == 7
+        text = out.exploded if full and all(len(g) == 4 for g in original.split(":")) else str(out)
     return text.upper() if any(c.isupper() for c in original) else text
 
 
@@ -465,6 +487,20 @@ class Rewriter:
             return None
         raise AssertionError(kind)  # pragma: no cover: every group is handled above
 
+    def _split_prefix(self, m: re.Match[str], plen: int) -> str | None:
+        """An address whose prefix length sits in another field (nft's JSON prefix)."""
+        raw = m["v6"] if m["v6"] is not None and m["len6"] is None and m["zone"] is None else None
+        raw4 = m["v4"] if m["v4"] is not None and m["len4"] is None else None
+        if raw is not None and m.end() - m.start() == len(raw):
+            try:
+                addr6 = ipaddress.IPv6Address(raw)
+            except ValueError:
+                return self._pass1(m, False)
+            return _styled_v6(self._cidr(addr6, plen), raw)
+        if raw4 is not None and (addr4 := _v4(raw4)) is not None:
+            return str(self._cidr(addr4, plen))
+        return self._pass1(m, False)
+
     # ------------------------------------------------------------------ names
 
     def _label(self, word: str) -> str:
@@ -505,10 +541,12 @@ class Rewriter:
         destinations with fewer than four octets (``192.168.1``, ``224.0.0/4``).
         """
         abbreviated = kind == "netstat-rn"
+        split_prefixes = _split_prefixes(text)
         pieces: list[str] = []
         pos = 0
         for m in _PATTERN.finditer(text):
-            new = self._pass1(m, abbreviated)
+            plen = split_prefixes.get(m.start())
+            new = self._split_prefix(m, plen) if plen is not None else self._pass1(m, abbreviated)
             if new is None:
                 continue
             pieces.append(self._names(text[pos : m.start()]))
@@ -516,6 +554,21 @@ class Rewriter:
             pos = m.end()
         pieces.append(self._names(text[pos:]))
         return "".join(pieces)
+
+
+# nft -j writes a prefix as {"prefix": {"addr": "10.20.0.0", "len": 16}}: the length is
+# in another field, so the address alone would be read as a host and its image would
+# keep pseudonymised host bits; read together, it becomes its network's image.
+_NFT_PREFIX = re.compile(
+    r'"prefix"\s*:\s*\{\s*"addr"\s*:\s*"(?P<addr>[0-9A-Fa-f:.]{2,45})"\s*,\s*"len"\s*:\s*(?P<len>\d{1,3})\b'
+)
+
+
+def _split_prefixes(text: str) -> dict[int, int]:
+    """Offset of each split-prefix address in ``text`` -> its prefix length."""
+    if '"prefix"' not in text:
+        return {}
+    return {m.start("addr"): int(m["len"]) for m in _NFT_PREFIX.finditer(text)}
 
 
 def _sub_outside(
