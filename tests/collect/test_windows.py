@@ -126,7 +126,16 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
     assert kinds["wsl:Ubuntu"] == set(DISTRO_CMDS)
     # kali has no /etc/wsl.conf: `cat` fails with "No such file", an optional source, dropped
     assert kinds["wsl:kali-linux"] == set(DISTRO_CMDS) - {"wsl-conf"}
-    assert kinds["docker-desktop"] == {"ip-addr-json", "ip-route-json", "resolv-conf", "hosts"}
+    # BusyBox userland: the kernel's /proc/net files and `ip addr` text, never `ip -j`
+    assert kinds["docker-desktop"] == {
+        "proc-net-fib-trie",
+        "proc-net-route",
+        "proc-net-if-inet6",
+        "ip-addr",
+        "resolv-conf",
+        "hosts",
+    }
+    assert not [c for c in rr.calls if "docker-desktop" in c and "-j" in c]
     assert not [e.id for e in b.evidence if e.failure is not None]
     assert set(windows.PRODUCES) >= {e.kind for e in b.evidence}
     # docker-desktop-data is Running too, but it has no shell and is never entered
@@ -195,6 +204,56 @@ def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: i
         assert result.reachable is None and "Windows Firewall on" in result.unread[0]
     assert said in text, text
     assert "assumes port" not in text
+
+
+IP_ADDR = (WSL, "-d", "docker-desktop", "-u", "root", "--exec", "ip", "addr")
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        # WSL 2.3.11 and later (microsoft/WSL#11571, benhillis' comment), then before it
+        b"<3>WSL (498) ERROR: CreateProcessCommon:500: execvpe(ip) failed: No such file or directory\r\n",
+        b"<3>WSL (1288) ERROR: CreateProcessEntryCommon:505: execvpe ip failed 2\r\n"
+        b"<3>WSL (1288) ERROR: CreateProcessEntryCommon:508: Create process not expected to return\r\n",
+    ],
+)
+def test_docker_desktop_distro_is_mapped_from_proc_alone(stderr: bytes) -> None:
+    """Without even BusyBox's ``ip``: fib_trie's addresses land on the interfaces /proc/net/route names."""
+    missing = Result(IP_ADDR, b"", stderr, 1, failure=classify_exit(IP_ADDR, 1, stderr))
+    b = _scan(replay(commands={IP_ADDR: missing}))
+    assert {e.kind for e in b.evidence if e.vantage == "docker-desktop"} == {
+        "proc-net-fib-trie",
+        "proc-net-route",
+        "proc-net-if-inet6",
+        "resolv-conf",
+        "hosts",
+    }  # the optional `ip addr` is absent, not a failure
+    atlas = build_atlas(b)
+    assert not atlas.problems
+    dd = atlas.node("node:docker-desktop")
+    assert dd is not None
+    got = {i.name: sorted(f"{a.address}/{a.prefixlen}" for a in i.addresses) for i in dd.interfaces}
+    assert got == {
+        "lo": ["127.0.0.1/8", "::1/128"],
+        "eth0": ["192.168.65.3/24", "fe80::50:ff:fe00:1/64"],
+        "docker0": ["172.17.0.1/16"],
+        "br-5f3c2a1b9e07": ["172.18.0.1/16"],
+        "cni0": ["10.1.0.1/16"],
+    }
+    default = [r for r in dd.routes if r.destination.prefixlen == 0]
+    assert [(str(r.gateway), r.interface) for r in default] == [("192.168.65.1", "eth0")]
+    net = atlas.network("net:192.168.65.0/24")
+    assert net is not None and ("node:docker-desktop", "192.168.65.3") in {
+        (a.node, str(a.address)) for a in net.attachments
+    }
+
+
+def test_docker_desktop_distro_ip_addr_text_adds_macs() -> None:
+    dd = build_atlas(_scan(replay())).node("node:docker-desktop")
+    assert dd is not None
+    eth0 = next(i for i in dd.interfaces if i.name == "eth0")
+    assert eth0.mac == "02:50:00:00:00:01" and eth0.mtu == 1500
 
 
 # --------------------------------------------------------------------------- failure modes

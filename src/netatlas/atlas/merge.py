@@ -576,8 +576,9 @@ def _firewalls(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Fir
     return [FirewallRecord(node_of[vid], rs, ev.id) for vid, o in obs.items() for rs, ev in o.firewall]
 
 
-_PER_VANTAGE = frozenset({"nss", "nss_hosts"})
-"""Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
+_PER_VANTAGE = frozenset({"nss", "nss_hosts", "fib_local_addresses"})
+"""Settings that belong to one vantage (its ``nsswitch.conf``; the local addresses of its
+``/proc/net/fib_trie``, already placed on its interfaces), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
 
 _RULES = frozenset({"portproxy_dead_rules"})
