@@ -763,3 +763,45 @@ def test_without_get_netipinterface_get_netroute_routes_keep_their_own_metric() 
     b = _scan(replay(drop=lambda a: a in (ps, (SYS32 + "route.exe", "print"))))
     obs, _problems = observe(b.vantages, b.evidence)
     assert {r.metric for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"} == {0}
+
+
+# --------------------------------------------------------------------------- admin-settings.json
+
+ADMIN = "C:\\ProgramData\\DockerDesktop\\admin-settings.json"
+ADMIN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parsers" / "docker-desktop-admin-settings"
+
+
+def test_admin_settings_absent_is_no_failure() -> None:
+    b = _scan(replay())
+    assert "host/docker-desktop-admin-settings" not in _by_id(b)
+    from netatlas.planning.plan import make_plan
+
+    assert not make_plan(build_atlas(b)).how["docker-desktop"].startswith("LOCKED")
+
+
+def test_plan_says_when_admin_settings_lock_the_docker_subnet() -> None:
+    """A locked linuxVM.vpnkitCIDR / dockerDaemonOptions: the plan says pasting would not take."""
+    from netatlas.planning.plan import make_plan
+
+    data = (ADMIN_FIXTURES / "constructed-windows-locked-subnet.out").read_bytes()
+    rr = replay(files={ADMIN: data})
+    b = _scan(rr)
+    ev = _by_id(b)["host/docker-desktop-admin-settings"]
+    assert ev.kind == "docker-desktop-admin-settings" and ev.argv == ("read", ADMIN)
+    plan = make_plan(build_atlas(b))
+    assert plan.how["docker-desktop"].startswith(
+        "LOCKED: Docker Desktop's admin-settings.json locks linuxVM.vpnkitCIDR (value 192.168.65.0/24)"
+    )
+    assert plan.how["daemon.json"].startswith(
+        "LOCKED: Docker Desktop's admin-settings.json locks linuxVM.dockerDaemonOptions"
+    )
+    assert any(n.startswith("docker-desktop: LOCKED") for n in plan.notes)
+    assert not plan.how["wsl"].startswith("LOCKED")
+
+
+def test_plan_ignores_unlocked_admin_settings() -> None:
+    from netatlas.planning.plan import make_plan
+
+    data = (ADMIN_FIXTURES / "docker-docs-example.out").read_bytes()
+    plan = make_plan(build_atlas(_scan(replay(files={ADMIN: data}))))
+    assert not [h for h in plan.how.values() if h.startswith("LOCKED")]

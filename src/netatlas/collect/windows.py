@@ -11,7 +11,9 @@ Vantages and what is read from each (kinds in parentheses):
   portproxy show all`` (``netsh-portproxy``), ``wsl.exe -l -v``/``--version``/
   ``--status`` (``wsl-*``), ``%UserProfile%\\.wslconfig`` (``wslconfig``, optional)
   and Docker Desktop's ``settings-store.json`` or legacy ``settings.json``
-  (``docker-desktop-settings``, optional).
+  (``docker-desktop-settings``, optional) and the organisation's
+  ``%ProgramData%\\DockerDesktop\\admin-settings.json`` (``docker-desktop-admin-settings``,
+  optional: which settings are locked).
 * ``wsl:<name>`` (wsl-distro, parent ``host``, channel ``wsl``) for every distro that
   ``wsl -l -v`` shows as Running: ``ip -j address``, ``ip -j route show table all``,
   ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/wsl.conf`` (optional), ``ss -ltnupH``
@@ -105,6 +107,7 @@ PRODUCES = (
     "wsl-status",
     "wslconfig",
     "docker-desktop-settings",
+    "docker-desktop-admin-settings",
     "ip-addr-json",
     "ip-route-json",
     "proc-net-fib-trie",
@@ -253,6 +256,11 @@ def docker_settings_paths() -> tuple[str, str]:
     return appdata + "\\Docker\\settings-store.json", appdata + "\\Docker\\settings.json"
 
 
+def admin_settings_path() -> str:
+    """Docker Desktop's Settings Management file, ``%ProgramData%\\DockerDesktop\\admin-settings.json``."""
+    return (_env("ProgramData") or _env("PROGRAMDATA") or "C:\\ProgramData") + "\\DockerDesktop\\admin-settings.json"
+
+
 # --------------------------------------------------------------------------- failures
 
 
@@ -377,6 +385,13 @@ def host_sources(wsl_list: Result) -> list[Source]:
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
+        Source(
+            "host/docker-desktop-admin-settings",
+            "docker-desktop-admin-settings",
+            lambda r: r.read(admin_settings_path()),
+            optional=True,
+            local=True,
+        ),
     ]
 
 
