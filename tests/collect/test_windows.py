@@ -112,6 +112,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "ps-netroute",
         "ps-netipinterface",
         "ps-dnsclientserver",
+        "ps-dnsclientnrptpolicy",
         "ps-netadapter",
         "ps-nettcpconnection",
         "ps-netfirewall",
@@ -147,6 +148,9 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
 
 def test_z820_every_evidence_parses() -> None:
     for e in _scan(replay()).evidence:
+        if e.kind == "ps-dnsclientnrptpolicy":  # no NRPT rule on the Z820: ConvertTo-Json wrote nothing
+            assert e.data == b"" and e.failure is None
+            continue
         parse(e.kind, e.data, source=e.id)
 
 
@@ -602,13 +606,23 @@ def test_rancher_desktop_data_is_never_entered() -> None:
 
 # --------------------------------------------------------------------------- PowerShell scripts
 
+NRPT_ARGV = (PS, "-NoProfile", "-NonInteractive", "-Command", windows.PS_SCRIPTS["ps-dnsclientnrptpolicy"])
+NRPT_VPN = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "parsers"
+    / "ps-dnsclientnrptpolicy"
+    / "constructed-ps51-vpn-split-dns.out"
+).read_bytes()
+
 
 def test_powershell_selects_only_what_the_parsers_read_compressed_and_without_script_blocks() -> None:
     """PowerShell#24554: whole CIM objects drag CimClass/CimInstanceProperties into ConvertTo-Json."""
+    evidence = _by_id(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
     for kind, script in windows.PS_SCRIPTS.items():
         assert "| Select-Object " in script and script.endswith("| ConvertTo-Json -Depth 3 -Compress"), kind
-        assert "{" not in script and "$" not in script and "Cim" not in script, kind
-        data = _by_id(_scan(replay()))[f"host/{kind}"].data
+        assert "{" not in script and "$" not in script and "Cim" not in script and "%" not in script, kind
+        data = evidence[f"host/{kind}"].data
         assert b"CimClass" not in data and data.count(b"\r\n") == 1, kind  # one compressed line
 
 
@@ -805,3 +819,48 @@ def test_plan_ignores_unlocked_admin_settings() -> None:
     data = (ADMIN_FIXTURES / "docker-docs-example.out").read_bytes()
     plan = make_plan(build_atlas(_scan(replay(files={ADMIN: data}))))
     assert not [h for h in plan.how.values() if h.startswith("LOCKED")]
+
+
+# --------------------------------------------------------------------------- NRPT (split DNS)
+
+
+def test_nrpt_rules_reach_the_atlas_with_their_node() -> None:
+    atlas = build_atlas(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
+    rules = atlas.settings["nrpt_rules"]
+    assert isinstance(rules, list)
+    assert [(r["namespace"], r["servers"], r["node"], r["evidence"]) for r in rules] == [
+        (".corp.example.com", ["10.8.0.53", "10.8.0.54"], "node:host", "host/ps-dnsclientnrptpolicy"),
+        ("vpn-portal.example.net", ["10.8.0.53"], "node:host", "host/ps-dnsclientnrptpolicy"),
+        (".lab.example.com", ["fd00:8::53"], "node:host", "host/ps-dnsclientnrptpolicy"),
+    ]
+
+
+def test_a_name_under_an_nrpt_namespace_is_answered_by_the_rule_s_servers() -> None:
+    """The adapter's server (192.168.1.1) answered git.corp.example.com; Windows sends it to the VPN's."""
+    from dataclasses import replace
+    from ipaddress import ip_address
+
+    from netatlas import names
+    from netatlas.model.atlas import NameRecord
+
+    atlas = build_atlas(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
+    rule = names.nrpt_rule(atlas, "GIT.corp.example.com.", "host")
+    assert rule is not None and rule["servers"] == ["10.8.0.53", "10.8.0.54"]
+    assert names.nrpt_rule(atlas, "corp.example.com", "host") is None  # .corp.example.com: names under it only
+    assert names.nrpt_rule(atlas, "vpn-portal.example.net", "host") is not None
+    assert names.nrpt_rule(atlas, "www.example.net", "host") is None
+    assert names.nrpt_rule(atlas, "git.corp.example.com", "wsl:Ubuntu") is None  # the rules are Windows'
+    asked = NameRecord(
+        "host", "git.corp.example.com", (ip_address("203.0.113.80"),), "dns", server=ip_address("192.168.1.1")
+    )
+    vpn = NameRecord("host", "git.corp.example.com", (ip_address("10.8.4.20"),), "dns", server=ip_address("10.8.0.53"))
+    got = names.resolve(replace(atlas, names=(*atlas.names, asked)), "git.corp.example.com", "host")
+    assert "the Windows DNS client sends git.corp.example.com to 10.8.0.53, 10.8.0.54 (NRPT rule .corp.example.com" in (
+        got[0].provenance
+    )
+    got = names.resolve(replace(atlas, names=(*atlas.names, vpn)), "git.corp.example.com", "host")
+    assert got[0].provenance == "DNS server 10.8.0.53, one of the servers NRPT rule .corp.example.com sends it to"
+    # without the rules, the same answer is plain DNS
+    plain = build_atlas(_scan(replay()))
+    got = names.resolve(replace(plain, names=(*plain.names, asked)), "git.corp.example.com", "host")
+    assert "NRPT" not in got[0].provenance

@@ -14,7 +14,8 @@ Steps, each a small function:
    each vantage's ``hosts:`` lookup order (``nsswitch.conf``) goes to
    ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`;
    portproxy rules that cannot forward as ``settings["portproxy_dead_rules"]``, each
-   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`.
+   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`; Windows'
+   NRPT rules (split DNS) as ``settings["nrpt_rules"]`` the same way, for :mod:`netatlas.names`.
 """
 
 from __future__ import annotations
@@ -581,7 +582,7 @@ _PER_VANTAGE = frozenset({"nss", "nss_hosts", "fib_local_addresses"})
 ``/proc/net/fib_trie``, already placed on its interfaces), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
 
-_RULES = frozenset({"portproxy_dead_rules"})
+_RULES = ("portproxy_dead_rules", "nrpt_rules")
 """Settings that are lists of rules a node holds (portproxy rules netsh stored but cannot
 serve): every vantage's rules are kept, each with its node and evidence, for the checks."""
 

@@ -6,6 +6,7 @@ Vantages and what is read from each (kinds in parentheses):
   ``COMPUTERNAME``, the NetBIOS name): ``ipconfig
   /all`` (``ipconfig``), ``route print`` (``route-print``), PowerShell's
   ``Get-NetIPAddress``/``Get-NetRoute``/``Get-DnsClientServerAddress``/
+  ``Get-DnsClientNrptPolicy`` (split DNS)/
   ``Get-NetAdapter``/``Get-NetTCPConnection -State Listen`` as JSON (``ps-*``), the
   hosts file (``hosts``), ``netsh interface
   portproxy show all`` (``netsh-portproxy``), ``wsl.exe -l -v``/``--version``/
@@ -97,6 +98,7 @@ PRODUCES = (
     "ps-netroute",
     "ps-netipinterface",
     "ps-dnsclientserver",
+    "ps-dnsclientnrptpolicy",
     "ps-netadapter",
     "ps-nettcpconnection",
     "ps-netfirewall",
@@ -168,6 +170,10 @@ _SELECTED = {
     ),
     "ps-dnsclientserver": _selected(
         "Get-DnsClientServerAddress", "InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
+    ),
+    # split DNS: the names a VPN or DirectAccess sends to servers of its own (the NRPT)
+    "ps-dnsclientnrptpolicy": _selected(
+        "Get-DnsClientNrptPolicy", "Namespace,NameServers,DirectAccessEnabled,DirectAccessDnsServers,QueryPolicy"
     ),
     # -IncludeHidden: Windows 11 22H2+ hides WSL's vEthernet adapter (microsoft/WSL#11242)
     "ps-netadapter": _selected(
