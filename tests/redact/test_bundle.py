@@ -421,3 +421,31 @@ def test_internationalised_names_and_names_on_refused_lines_are_redacted() -> No
     for secret in ("café", "megacorp", "leadzero4", "printer", "203.0.113.99", "198.51.100.7"):
         assert secret not in out, (secret, out)
     assert "localhost" in out and out.count("\n") == 4
+
+
+@pytest.mark.parametrize("kind", ["proc-net-route", "proc-net-if-inet6"])
+def test_proc_net_hex_addresses_are_redacted(kind: str) -> None:
+    """/proc/net/route and if_inet6 write addresses in hex, where no dotted-quad search finds them."""
+    from netatlas.parsers import parse
+
+    original = fixture_bundle()
+    redacted = {e.id: e for e in redact_bundle(original, KEY).evidence}
+    checked = 0
+    for ev in original.evidence:
+        if ev.kind != kind:
+            continue
+        before, after = parse(kind, ev.data), parse(kind, redacted[ev.id].data)
+        if kind == "proc-net-route":
+            assert [SCHEME.network(r.destination) for r in before.routes] == [r.destination for r in after.routes]
+            pairs = [(r1.gateway, r2.gateway) for r1, r2 in zip(before.routes, after.routes, strict=True)]
+        else:
+            pairs = [
+                (a1.address, a2.address)
+                for i1, i2 in zip(before.interfaces, after.interfaces, strict=True)
+                for a1, a2 in zip(i1.addresses, i2.addresses, strict=True)
+            ]
+        for old, new in pairs:
+            if old is not None and not old.is_loopback:
+                assert new != old and new is not None, (ev.id, old)
+                checked += 1
+    assert checked
