@@ -18,6 +18,12 @@ the hosts file itself) are left out, and a source missing from the line goes las
 ``nss`` answers (``getent``) are what the system resolver actually returned; they come
 last because they confirm, rather than decide, the order.
 
+Split DNS on Windows: a name under a namespace of the host's Name Resolution Policy
+Table (``Get-DnsClientNrptPolicy``: a VPN's ``.corp.example.com`` rule, DirectAccess)
+is sent by the DNS client to that rule's servers, not to the adapters' (the hosts file
+is still read first). :func:`nrpt_rule` finds the rule, and a DNS answer on that
+vantage says which servers answer the name there.
+
 Example:
     >>> from netatlas.model.atlas import Atlas, NameRecord
     >>> from ipaddress import ip_address
@@ -33,7 +39,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netatlas.model.atlas import Atlas, NameRecord
@@ -44,6 +50,7 @@ __all__ = [
     "Resolution",
     "lookup_order",
     "normalize",
+    "nrpt_rule",
     "provenance",
     "records_for",
     "resolve",
@@ -180,6 +187,65 @@ def _name_index(atlas: Atlas) -> tuple[dict[str, list[int]], dict[str, list[int]
             first_label.setdefault(got.split(".", 1)[0], []).append(i)
     _INDEX[:] = [(names, exact, first_label)]
     return exact, first_label
+
+
+def _node_of(atlas: Atlas, vantage: str) -> str | None:
+    ids = _vantage_ids(atlas, vantage)
+    return next((n.id for n in atlas.nodes if ids & set(n.vantages) or vantage in (n.id, n.name)), None)
+
+
+def _covers(namespace: str, key: str) -> bool:
+    """NRPT matching: ``.corp.example`` covers every name under it, ``host.corp.example`` itself only."""
+    ns = namespace.casefold().rstrip(".") if namespace != "." else "."
+    if ns in (".", ""):
+        return True
+    return key.endswith(ns) and key != ns[1:] if ns.startswith(".") else key == ns
+
+
+def nrpt_rule(atlas: Atlas, name: str, vantage: str) -> Mapping[str, object] | None:
+    """The NRPT rule of ``vantage``'s node that decides where ``name`` is sent, if any.
+
+    The most specific namespace wins (the longest), as the Windows DNS client picks.
+    Returns the rule as the atlas holds it (``namespace``, ``servers``, ``direct_access``,
+    ``query_policy``, ``node``, ``evidence``); ``servers`` empty is an exemption (the
+    adapters' own servers answer).
+
+    Example:
+        >>> from netatlas.model.atlas import Atlas
+        >>> rules = [{"namespace": ".corp.example", "servers": ["10.8.0.53"], "node": "node:host"}]
+        >>> atlas = Atlas("netatlas-atlas/1", (), (), (), settings={"nrpt_rules": rules})
+        >>> nrpt_rule(atlas, "Git.Corp.Example.", "node:host")["servers"]
+        ['10.8.0.53']
+        >>> nrpt_rule(atlas, "corp.example", "node:host") is None
+        True
+    """
+    rules = atlas.settings.get("nrpt_rules")
+    if not isinstance(rules, list):
+        return None
+    node = _node_of(atlas, vantage) or vantage
+    key = normalize(name)
+    found = [
+        r for r in rules if isinstance(r, dict) and r.get("node") == node and _covers(str(r.get("namespace", "")), key)
+    ]
+    return max(found, key=lambda r: len(str(r.get("namespace", ""))), default=None)
+
+
+def _split_dns(atlas: Atlas, name: str, vantage: str, server: IPAddress | None) -> str:
+    """What the vantage's NRPT rule means for a DNS answer to ``name``, as a clause ('' when none)."""
+    rule = nrpt_rule(atlas, name, vantage)
+    if rule is None:
+        return ""
+    ns = rule.get("namespace")
+    listed = rule.get("servers")
+    servers = [str(s) for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
+    if not servers:
+        return f"; NRPT rule {ns} exempts it, so the adapters' own DNS servers answer it here"
+    if server is not None and str(server) in servers:
+        return f", one of the servers NRPT rule {ns} sends it to"
+    return (
+        f"; but here the Windows DNS client sends {name} to {', '.join(servers)} (NRPT rule {ns}, "
+        "split DNS), so an application gets their answer"
+    )
 
 
 def _vantage_ids(atlas: Atlas, vantage: str) -> set[str]:
@@ -320,7 +386,9 @@ def resolve(atlas: Atlas, name: str, vantage: str | None = None) -> list[Resolut
                 name=r.name,
                 addresses=r.addresses,
                 source=r.source,
-                provenance=_nss_provenance(atlas, r, records) if r.source == "nss" else provenance(r),
+                provenance=_nss_provenance(atlas, r, records)
+                if r.source == "nss"
+                else provenance(r) + (_split_dns(atlas, r.name, r.vantage, r.server) if r.source == "dns" else ""),
                 file=r.file,
                 line=r.line,
                 marker=r.marker,
@@ -430,7 +498,8 @@ def _dns_elsewhere(atlas: Atlas, records: list[NameRecord], vantage: str) -> lis
                 name=r.name,
                 addresses=r.addresses,
                 source=r.source,
-                provenance=f"{provenance(r)}, as {r.vantage} asked it (not asked from here)",
+                provenance=f"{provenance(r)}, as {r.vantage} asked it (not asked from here)"
+                + _split_dns(atlas, r.name, mine, r.server),
                 server=r.server,
                 evidence=r.evidence,
             )

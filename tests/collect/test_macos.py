@@ -44,7 +44,8 @@ def test_macos_host_scan() -> None:
     assert [(v.id, v.kind, v.name, v.parent) for v in b.vantages] == [
         ("host", VantageKind.MACOS_HOST, "kbrazil-mac.attlocal.net", None)
     ]
-    assert {e.kind for e in b.evidence} == set(macos.PRODUCES)
+    # no admin-settings.json on this Mac: an optional source, absent
+    assert {e.kind for e in b.evidence} == set(macos.PRODUCES) - {"docker-desktop-admin-settings"}
     assert not [e.id for e in b.evidence if e.failure is not None]
     by_id = {e.id: e for e in b.evidence}
     assert by_id["host/docker-desktop-settings"].argv == ("read", SETTINGS)
@@ -169,3 +170,18 @@ def test_arp_and_nd_rows_are_neighbours_not_host_routes() -> None:
     assert nb["192.168.71.160"].mac is None and nb["192.168.71.160"].state == "INCOMPLETE"
     assert "192.168.1.255" not in nb and "224.0.0.251" not in nb  # broadcast, multicast
     assert "192.168.1.221" not in nb  # the Mac's own address (on lo0)
+
+
+def test_macos_reads_docker_desktop_admin_settings_where_it_is() -> None:
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "parsers" / "docker-desktop-admin-settings"
+    rr = replay()
+    rr.files[macos.ADMIN_SETTINGS] = (fixture / "constructed-windows-locked-subnet.out").read_bytes()
+    b = scan(rr, system="Darwin")
+    ev = {e.id: e for e in b.evidence}["host/docker-desktop-admin-settings"]
+    assert ev.argv == ("read", "/Library/Application Support/com.docker.docker/admin-settings.json")
+    atlas = build_atlas(b)
+    assert atlas.settings["admin_settings_locked"] == [
+        "linuxVM.wslEngineEnabled",
+        "linuxVM.dockerDaemonOptions",
+        "linuxVM.vpnkitCIDR",
+    ]

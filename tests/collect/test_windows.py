@@ -112,6 +112,7 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "ps-netroute",
         "ps-netipinterface",
         "ps-dnsclientserver",
+        "ps-dnsclientnrptpolicy",
         "ps-netadapter",
         "ps-nettcpconnection",
         "ps-netfirewall",
@@ -126,7 +127,16 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
     assert kinds["wsl:Ubuntu"] == set(DISTRO_CMDS)
     # kali has no /etc/wsl.conf: `cat` fails with "No such file", an optional source, dropped
     assert kinds["wsl:kali-linux"] == set(DISTRO_CMDS) - {"wsl-conf"}
-    assert kinds["docker-desktop"] == {"ip-addr-json", "ip-route-json", "resolv-conf", "hosts"}
+    # BusyBox userland: the kernel's /proc/net files and `ip addr` text, never `ip -j`
+    assert kinds["docker-desktop"] == {
+        "proc-net-fib-trie",
+        "proc-net-route",
+        "proc-net-if-inet6",
+        "ip-addr",
+        "resolv-conf",
+        "hosts",
+    }
+    assert not [c for c in rr.calls if "docker-desktop" in c and "-j" in c]
     assert not [e.id for e in b.evidence if e.failure is not None]
     assert set(windows.PRODUCES) >= {e.kind for e in b.evidence}
     # docker-desktop-data is Running too, but it has no shell and is never entered
@@ -138,6 +148,9 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
 
 def test_z820_every_evidence_parses() -> None:
     for e in _scan(replay()).evidence:
+        if e.kind == "ps-dnsclientnrptpolicy":  # no NRPT rule on the Z820: ConvertTo-Json wrote nothing
+            assert e.data == b"" and e.failure is None
+            continue
         parse(e.kind, e.data, source=e.id)
 
 
@@ -195,6 +208,56 @@ def test_why_on_the_windows_host_reads_its_listeners(src: str, dst: str, port: i
         assert result.reachable is None and "Windows Firewall on" in result.unread[0]
     assert said in text, text
     assert "assumes port" not in text
+
+
+IP_ADDR = (WSL, "-d", "docker-desktop", "-u", "root", "--exec", "ip", "addr")
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        # WSL 2.3.11 and later (microsoft/WSL#11571, benhillis' comment), then before it
+        b"<3>WSL (498) ERROR: CreateProcessCommon:500: execvpe(ip) failed: No such file or directory\r\n",
+        b"<3>WSL (1288) ERROR: CreateProcessEntryCommon:505: execvpe ip failed 2\r\n"
+        b"<3>WSL (1288) ERROR: CreateProcessEntryCommon:508: Create process not expected to return\r\n",
+    ],
+)
+def test_docker_desktop_distro_is_mapped_from_proc_alone(stderr: bytes) -> None:
+    """Without even BusyBox's ``ip``: fib_trie's addresses land on the interfaces /proc/net/route names."""
+    missing = Result(IP_ADDR, b"", stderr, 1, failure=classify_exit(IP_ADDR, 1, stderr))
+    b = _scan(replay(commands={IP_ADDR: missing}))
+    assert {e.kind for e in b.evidence if e.vantage == "docker-desktop"} == {
+        "proc-net-fib-trie",
+        "proc-net-route",
+        "proc-net-if-inet6",
+        "resolv-conf",
+        "hosts",
+    }  # the optional `ip addr` is absent, not a failure
+    atlas = build_atlas(b)
+    assert not atlas.problems
+    dd = atlas.node("node:docker-desktop")
+    assert dd is not None
+    got = {i.name: sorted(f"{a.address}/{a.prefixlen}" for a in i.addresses) for i in dd.interfaces}
+    assert got == {
+        "lo": ["127.0.0.1/8", "::1/128"],
+        "eth0": ["192.168.65.3/24", "fe80::50:ff:fe00:1/64"],
+        "docker0": ["172.17.0.1/16"],
+        "br-5f3c2a1b9e07": ["172.18.0.1/16"],
+        "cni0": ["10.1.0.1/16"],
+    }
+    default = [r for r in dd.routes if r.destination.prefixlen == 0]
+    assert [(str(r.gateway), r.interface) for r in default] == [("192.168.65.1", "eth0")]
+    net = atlas.network("net:192.168.65.0/24")
+    assert net is not None and ("node:docker-desktop", "192.168.65.3") in {
+        (a.node, str(a.address)) for a in net.attachments
+    }
+
+
+def test_docker_desktop_distro_ip_addr_text_adds_macs() -> None:
+    dd = build_atlas(_scan(replay())).node("node:docker-desktop")
+    assert dd is not None
+    eth0 = next(i for i in dd.interfaces if i.name == "eth0")
+    assert eth0.mac == "02:50:00:00:00:01" and eth0.mtu == 1500
 
 
 # --------------------------------------------------------------------------- failure modes
@@ -543,13 +606,23 @@ def test_rancher_desktop_data_is_never_entered() -> None:
 
 # --------------------------------------------------------------------------- PowerShell scripts
 
+NRPT_ARGV = (PS, "-NoProfile", "-NonInteractive", "-Command", windows.PS_SCRIPTS["ps-dnsclientnrptpolicy"])
+NRPT_VPN = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "parsers"
+    / "ps-dnsclientnrptpolicy"
+    / "constructed-ps51-vpn-split-dns.out"
+).read_bytes()
+
 
 def test_powershell_selects_only_what_the_parsers_read_compressed_and_without_script_blocks() -> None:
     """PowerShell#24554: whole CIM objects drag CimClass/CimInstanceProperties into ConvertTo-Json."""
+    evidence = _by_id(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
     for kind, script in windows.PS_SCRIPTS.items():
         assert "| Select-Object " in script and script.endswith("| ConvertTo-Json -Depth 3 -Compress"), kind
-        assert "{" not in script and "$" not in script and "Cim" not in script, kind
-        data = _by_id(_scan(replay()))[f"host/{kind}"].data
+        assert "{" not in script and "$" not in script and "Cim" not in script and "%" not in script, kind
+        data = evidence[f"host/{kind}"].data
         assert b"CimClass" not in data and data.count(b"\r\n") == 1, kind  # one compressed line
 
 
@@ -704,3 +777,90 @@ def test_without_get_netipinterface_get_netroute_routes_keep_their_own_metric() 
     b = _scan(replay(drop=lambda a: a in (ps, (SYS32 + "route.exe", "print"))))
     obs, _problems = observe(b.vantages, b.evidence)
     assert {r.metric for r in obs["host"].routes if str(r.destination) == "0.0.0.0/0"} == {0}
+
+
+# --------------------------------------------------------------------------- admin-settings.json
+
+ADMIN = "C:\\ProgramData\\DockerDesktop\\admin-settings.json"
+ADMIN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parsers" / "docker-desktop-admin-settings"
+
+
+def test_admin_settings_absent_is_no_failure() -> None:
+    b = _scan(replay())
+    assert "host/docker-desktop-admin-settings" not in _by_id(b)
+    from netatlas.planning.plan import make_plan
+
+    assert not make_plan(build_atlas(b)).how["docker-desktop"].startswith("LOCKED")
+
+
+def test_plan_says_when_admin_settings_lock_the_docker_subnet() -> None:
+    """A locked linuxVM.vpnkitCIDR / dockerDaemonOptions: the plan says pasting would not take."""
+    from netatlas.planning.plan import make_plan
+
+    data = (ADMIN_FIXTURES / "constructed-windows-locked-subnet.out").read_bytes()
+    rr = replay(files={ADMIN: data})
+    b = _scan(rr)
+    ev = _by_id(b)["host/docker-desktop-admin-settings"]
+    assert ev.kind == "docker-desktop-admin-settings" and ev.argv == ("read", ADMIN)
+    plan = make_plan(build_atlas(b))
+    assert plan.how["docker-desktop"].startswith(
+        "LOCKED: Docker Desktop's admin-settings.json locks linuxVM.vpnkitCIDR (value 192.168.65.0/24)"
+    )
+    assert plan.how["daemon.json"].startswith(
+        "LOCKED: Docker Desktop's admin-settings.json locks linuxVM.dockerDaemonOptions"
+    )
+    assert any(n.startswith("docker-desktop: LOCKED") for n in plan.notes)
+    assert not plan.how["wsl"].startswith("LOCKED")
+
+
+def test_plan_ignores_unlocked_admin_settings() -> None:
+    from netatlas.planning.plan import make_plan
+
+    data = (ADMIN_FIXTURES / "docker-docs-example.out").read_bytes()
+    plan = make_plan(build_atlas(_scan(replay(files={ADMIN: data}))))
+    assert not [h for h in plan.how.values() if h.startswith("LOCKED")]
+
+
+# --------------------------------------------------------------------------- NRPT (split DNS)
+
+
+def test_nrpt_rules_reach_the_atlas_with_their_node() -> None:
+    atlas = build_atlas(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
+    rules = atlas.settings["nrpt_rules"]
+    assert isinstance(rules, list)
+    assert [(r["namespace"], r["servers"], r["node"], r["evidence"]) for r in rules] == [
+        (".corp.example.com", ["10.8.0.53", "10.8.0.54"], "node:host", "host/ps-dnsclientnrptpolicy"),
+        ("vpn-portal.example.net", ["10.8.0.53"], "node:host", "host/ps-dnsclientnrptpolicy"),
+        (".lab.example.com", ["fd00:8::53"], "node:host", "host/ps-dnsclientnrptpolicy"),
+    ]
+
+
+def test_a_name_under_an_nrpt_namespace_is_answered_by_the_rule_s_servers() -> None:
+    """The adapter's server (192.168.1.1) answered git.corp.example.com; Windows sends it to the VPN's."""
+    from dataclasses import replace
+    from ipaddress import ip_address
+
+    from netatlas import names
+    from netatlas.model.atlas import NameRecord
+
+    atlas = build_atlas(_scan(replay(commands={NRPT_ARGV: NRPT_VPN})))
+    rule = names.nrpt_rule(atlas, "GIT.corp.example.com.", "host")
+    assert rule is not None and rule["servers"] == ["10.8.0.53", "10.8.0.54"]
+    assert names.nrpt_rule(atlas, "corp.example.com", "host") is None  # .corp.example.com: names under it only
+    assert names.nrpt_rule(atlas, "vpn-portal.example.net", "host") is not None
+    assert names.nrpt_rule(atlas, "www.example.net", "host") is None
+    assert names.nrpt_rule(atlas, "git.corp.example.com", "wsl:Ubuntu") is None  # the rules are Windows'
+    asked = NameRecord(
+        "host", "git.corp.example.com", (ip_address("203.0.113.80"),), "dns", server=ip_address("192.168.1.1")
+    )
+    vpn = NameRecord("host", "git.corp.example.com", (ip_address("10.8.4.20"),), "dns", server=ip_address("10.8.0.53"))
+    got = names.resolve(replace(atlas, names=(*atlas.names, asked)), "git.corp.example.com", "host")
+    assert "the Windows DNS client sends git.corp.example.com to 10.8.0.53, 10.8.0.54 (NRPT rule .corp.example.com" in (
+        got[0].provenance
+    )
+    got = names.resolve(replace(atlas, names=(*atlas.names, vpn)), "git.corp.example.com", "host")
+    assert got[0].provenance == "DNS server 10.8.0.53, one of the servers NRPT rule .corp.example.com sends it to"
+    # without the rules, the same answer is plain DNS
+    plain = build_atlas(_scan(replay()))
+    got = names.resolve(replace(plain, names=(*plain.names, asked)), "git.corp.example.com", "host")
+    assert "NRPT" not in got[0].provenance

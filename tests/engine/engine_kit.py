@@ -123,6 +123,13 @@ def probe_host(address: str, port: int, wait: float = 2.0) -> str:
 def scan_atlas(host: str, only_networks: Iterable[str] = ()) -> Any:
     """A live scan of this machine with the engine at ``host``, built into an atlas."""
     import netatlas
+
+    return netatlas.build_atlas(scan_bundle(host))
+
+
+def scan_bundle(host: str) -> Any:
+    """A live scan of this machine with the engine at ``host`` (no name lookups)."""
+    import netatlas
     from netatlas.parsers import kinds
 
     # no name lookups: names Docker's DNS does not know would go on to the machine's own
@@ -131,13 +138,12 @@ def scan_atlas(host: str, only_networks: Iterable[str] = ()) -> Any:
     old = os.environ.get("DOCKER_HOST")
     os.environ["DOCKER_HOST"] = host
     try:
-        bundle = netatlas.scan(only=only)
+        return netatlas.scan(only=only)
     finally:
         if old is None:
             os.environ.pop("DOCKER_HOST", None)
         else:
             os.environ["DOCKER_HOST"] = old
-    return netatlas.build_atlas(bundle)
 
 
 def verdict_matches(verdict: str, observed: str) -> bool:

@@ -501,3 +501,31 @@ def test_v4_mapped_prefix_keeps_its_dotted_form() -> None:
     assert '{"addr": "::ffff:0.0.0.0", "len": 96}' in out and '{"addr": "::", "len": 96}' in out
     mapped = SCHEME.address(ipaddress.ip_address("::ffff:198.51.100.7"))
     assert "198.51.100.7" not in out and f"::ffff:{ipaddress.IPv4Address(int(mapped) & 0xFFFFFFFF)}" in out
+
+
+@pytest.mark.parametrize("kind", ["proc-net-route", "proc-net-if-inet6"])
+def test_proc_net_hex_addresses_are_redacted(kind: str) -> None:
+    """/proc/net/route and if_inet6 write addresses in hex, where no dotted-quad search finds them."""
+    from netatlas.parsers import parse
+
+    original = fixture_bundle()
+    redacted = {e.id: e for e in redact_bundle(original, KEY).evidence}
+    checked = 0
+    for ev in original.evidence:
+        if ev.kind != kind:
+            continue
+        before, after = parse(kind, ev.data), parse(kind, redacted[ev.id].data)
+        if kind == "proc-net-route":
+            assert [SCHEME.network(r.destination) for r in before.routes] == [r.destination for r in after.routes]
+            pairs = [(r1.gateway, r2.gateway) for r1, r2 in zip(before.routes, after.routes, strict=True)]
+        else:
+            pairs = [
+                (a1.address, a2.address)
+                for i1, i2 in zip(before.interfaces, after.interfaces, strict=True)
+                for a1, a2 in zip(i1.addresses, i2.addresses, strict=True)
+            ]
+        for old, new in pairs:
+            if old is not None and not old.is_loopback:
+                assert new != old and new is not None, (ev.id, old)
+                checked += 1
+    assert checked

@@ -14,7 +14,8 @@ Steps, each a small function:
    each vantage's ``hosts:`` lookup order (``nsswitch.conf``) goes to
    ``settings["nss_hosts"]`` as ``{vantage id: [sources]}``, for :mod:`netatlas.names`;
    portproxy rules that cannot forward as ``settings["portproxy_dead_rules"]``, each
-   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`.
+   with its ``node`` and ``evidence``, for :mod:`netatlas.analysis.dead_forward`; Windows'
+   NRPT rules (split DNS) as ``settings["nrpt_rules"]`` the same way, for :mod:`netatlas.names`.
 """
 
 from __future__ import annotations
@@ -576,11 +577,12 @@ def _firewalls(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Fir
     return [FirewallRecord(node_of[vid], rs, ev.id) for vid, o in obs.items() for rs, ev in o.firewall]
 
 
-_PER_VANTAGE = frozenset({"nss", "nss_hosts"})
-"""Settings that belong to one vantage (its ``nsswitch.conf``), not to the machine: kept
+_PER_VANTAGE = frozenset({"nss", "nss_hosts", "fib_local_addresses"})
+"""Settings that belong to one vantage (its ``nsswitch.conf``; the local addresses of its
+``/proc/net/fib_trie``, already placed on its interfaces), not to the machine: kept
 per vantage id rather than taken from whichever vantage came first."""
 
-_RULES = frozenset({"portproxy_dead_rules"})
+_RULES = ("portproxy_dead_rules", "nrpt_rules")
 """Settings that are lists of rules a node holds (portproxy rules netsh stored but cannot
 serve): every vantage's rules are kept, each with its node and evidence, for the checks."""
 

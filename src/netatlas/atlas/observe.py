@@ -8,6 +8,7 @@ came from, …). Pure: built from a bundle's evidence, touches nothing.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 
 from netatlas.errors import NetatlasError
@@ -103,6 +104,7 @@ class Observation:
         (``Get-NetIPInterface``); without the sum a VPN's default route and Wi-Fi's
         (both ``RouteMetric`` 0) would tie and the first would win.
         """
+        self._place_fib_addresses()
         metrics = self.settings.get("interface_metrics")
         if not self.partial_metrics or not isinstance(metrics, dict):
             return
@@ -118,6 +120,37 @@ class Observation:
                 out.append(r)
         self.routes = out
         self.partial_metrics = []
+
+    def _place_fib_addresses(self) -> None:
+        """Put ``/proc/net/fib_trie``'s local addresses on their interfaces.
+
+        The trie has no interface names (BusyBox userlands such as Docker Desktop's
+        ``docker-desktop`` distro give no ``ip -j address``); the connected route of the
+        address's network (``/proc/net/route``: ``192.168.65.0/24 dev eth0``, no gateway)
+        names the interface. A loopback address goes on ``lo``; an address without a
+        connected route is left out rather than guessed.
+        """
+        found = self.settings.get("fib_local_addresses")
+        if not isinstance(found, list):
+            return
+        held = {a.address for i in self.interfaces.values() for a in i.addresses}
+        for item in found:
+            if not isinstance(item, dict) or not isinstance(item.get("prefixlen"), int):
+                continue
+            addr = ipaddress.ip_address(str(item["address"]))
+            if addr in held:
+                continue
+            net = ipaddress.ip_network(f"{addr}/{item['prefixlen']}", strict=False)
+            name = "lo" if addr.is_loopback else None
+            name = name or next(
+                (r.interface for r in self.routes if r.destination == net and r.gateway is None and r.interface),
+                None,
+            )
+            if name is None:
+                continue
+            old = self.interfaces.get(name, Interface(name=name))
+            self.interfaces[name] = replace(old, addresses=(*old.addresses, Address(addr, net.prefixlen, "inet")))
+            held.add(addr)
 
     def neighbour_mac(self, address: IPAddress, interface: str | None = None) -> str | None:
         """The MAC this vantage's neighbour table holds for ``address`` (on ``interface``), if any."""

@@ -7,7 +7,9 @@ scoped and VPN split-DNS ones), ``/etc/hosts`` (``hosts``), ``/etc/resolv.conf``
 (``resolv-conf``, optional: macOS only writes it for old tools, and says so in its
 header) and Docker Desktop's settings (``docker-desktop-settings``, optional):
 ``~/Library/Group Containers/group.com.docker/settings-store.json``, or the legacy
-``settings.json`` beside it.
+``settings.json`` beside it, and the organisation's
+``/Library/Application Support/com.docker.docker/admin-settings.json``
+(``docker-desktop-admin-settings``, optional: which settings are locked).
 
 Docker Desktop's VM and its containers are other collectors' vantages; nothing here
 enters them. Every command is a fixed argv; the only data used is the home folder,
@@ -25,7 +27,17 @@ from netatlas.model import Vantage, VantageKind
 
 __all__ = ["PLATFORMS", "PRODUCES", "docker_settings_paths", "host_sources", "plan"]
 
-PRODUCES = ("ifconfig", "netstat-rn", "scutil-dns", "hosts", "resolv-conf", "docker-desktop-settings")
+PRODUCES = (
+    "ifconfig",
+    "netstat-rn",
+    "scutil-dns",
+    "hosts",
+    "resolv-conf",
+    "docker-desktop-settings",
+    "docker-desktop-admin-settings",
+)
+ADMIN_SETTINGS = "/Library/Application Support/com.docker.docker/admin-settings.json"
+"""Docker Desktop's Settings Management file on macOS (docker/docs, configure-json-file.md)."""
 PLATFORMS = ("Darwin",)
 
 
@@ -50,6 +62,13 @@ def host_sources() -> list[Source]:
         # after resolv.conf: the resolver configuration read last is the vantage's DNS
         Source("host/scutil-dns", "scutil-dns", lambda r: r.run(["scutil", "--dns"])),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
+        Source(
+            "host/docker-desktop-admin-settings",
+            "docker-desktop-admin-settings",
+            lambda r: r.read(ADMIN_SETTINGS),
+            optional=True,
+            local=True,
+        ),
     ]
 
 

@@ -6,18 +6,23 @@ Vantages and what is read from each (kinds in parentheses):
   ``COMPUTERNAME``, the NetBIOS name): ``ipconfig
   /all`` (``ipconfig``), ``route print`` (``route-print``), PowerShell's
   ``Get-NetIPAddress``/``Get-NetRoute``/``Get-DnsClientServerAddress``/
+  ``Get-DnsClientNrptPolicy`` (split DNS)/
   ``Get-NetAdapter``/``Get-NetTCPConnection -State Listen`` as JSON (``ps-*``), the
   hosts file (``hosts``), ``netsh interface
   portproxy show all`` (``netsh-portproxy``), ``wsl.exe -l -v``/``--version``/
   ``--status`` (``wsl-*``), ``%UserProfile%\\.wslconfig`` (``wslconfig``, optional)
   and Docker Desktop's ``settings-store.json`` or legacy ``settings.json``
-  (``docker-desktop-settings``, optional).
+  (``docker-desktop-settings``, optional) and the organisation's
+  ``%ProgramData%\\DockerDesktop\\admin-settings.json`` (``docker-desktop-admin-settings``,
+  optional: which settings are locked).
 * ``wsl:<name>`` (wsl-distro, parent ``host``, channel ``wsl``) for every distro that
   ``wsl -l -v`` shows as Running: ``ip -j address``, ``ip -j route show table all``,
   ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/wsl.conf`` (optional), ``ss -ltnupH``
   and ``getent hosts`` for the names that matter.
 * ``docker-desktop`` (docker-desktop-vm, parent ``host``, channel ``wsl``) for the
-  running ``docker-desktop`` distro: addresses, routes, resolv.conf and hosts.
+  running ``docker-desktop`` distro, whose BusyBox userland has no ``ip -j``:
+  ``/proc/net/fib_trie``, ``/proc/net/route``, ``/proc/net/if_inet6`` (``proc-net-*``),
+  ``ip addr`` text (``ip-addr``, optional), resolv.conf and hosts.
   ``docker-desktop-data`` (a data volume without a shell, gone since Docker Desktop
   4.30) is never entered.
 
@@ -93,6 +98,7 @@ PRODUCES = (
     "ps-netroute",
     "ps-netipinterface",
     "ps-dnsclientserver",
+    "ps-dnsclientnrptpolicy",
     "ps-netadapter",
     "ps-nettcpconnection",
     "ps-netfirewall",
@@ -103,8 +109,13 @@ PRODUCES = (
     "wsl-status",
     "wslconfig",
     "docker-desktop-settings",
+    "docker-desktop-admin-settings",
     "ip-addr-json",
     "ip-route-json",
+    "proc-net-fib-trie",
+    "proc-net-route",
+    "proc-net-if-inet6",
+    "ip-addr",
     "resolv-conf",
     "wsl-conf",
     "ss-listen",
@@ -159,6 +170,10 @@ _SELECTED = {
     ),
     "ps-dnsclientserver": _selected(
         "Get-DnsClientServerAddress", "InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
+    ),
+    # split DNS: the names a VPN or DirectAccess sends to servers of its own (the NRPT)
+    "ps-dnsclientnrptpolicy": _selected(
+        "Get-DnsClientNrptPolicy", "Namespace,NameServers,DirectAccessEnabled,DirectAccessDnsServers,QueryPolicy"
     ),
     # -IncludeHidden: Windows 11 22H2+ hides WSL's vEthernet adapter (microsoft/WSL#11242)
     "ps-netadapter": _selected(
@@ -217,6 +232,9 @@ _WSL_ABSENT = re.compile(
     re.I,
 )
 _NO_FILE = re.compile(rb"No such file or directory")
+_NO_COMMAND = re.compile(rb"execvpe[ (][^\s)]+\)? failed(?:: No such file or directory| 2\b)")
+"""wsl.exe ``--exec`` of a command the distro lacks: ``execvpe(ip) failed: No such file or
+directory`` since WSL 2.3.11, ``execvpe ip failed 2`` (errno ENOENT) before (microsoft/WSL#11571)."""
 
 
 def _env(name: str) -> str | None:
@@ -242,6 +260,11 @@ def docker_settings_paths() -> tuple[str, str]:
     """Docker Desktop's ``settings-store.json`` (4.35+) and legacy ``settings.json``."""
     appdata = _env("APPDATA") or _home() + "\\AppData\\Roaming"
     return appdata + "\\Docker\\settings-store.json", appdata + "\\Docker\\settings.json"
+
+
+def admin_settings_path() -> str:
+    """Docker Desktop's Settings Management file, ``%ProgramData%\\DockerDesktop\\admin-settings.json``."""
+    return (_env("ProgramData") or _env("PROGRAMDATA") or "C:\\ProgramData") + "\\DockerDesktop\\admin-settings.json"
 
 
 # --------------------------------------------------------------------------- failures
@@ -297,6 +320,13 @@ def _wsl_list(runner: Runner) -> Result:
 def _file_checked(res: Result) -> Result:
     """``cat FILE`` through wsl.exe: a missing file is ``not-installed``, like a read."""
     if res.failure is not None and res.failure.code == "exit-status" and _NO_FILE.search(res.stderr):
+        return replace(res, failure=Failure("not-installed", res.failure.message))
+    return res
+
+
+def _command_checked(res: Result) -> Result:
+    """A command the distro does not have (BusyBox without the ``ip`` applet) is ``not-installed``."""
+    if res.failure is not None and res.failure.code == "exit-status" and _NO_COMMAND.search(res.stderr):
         return replace(res, failure=Failure("not-installed", res.failure.message))
     return res
 
@@ -361,6 +391,13 @@ def host_sources(wsl_list: Result) -> list[Source]:
         ),
         Source("host/wslconfig", "wslconfig", lambda r: r.read(wslconfig_path()), optional=True, local=True),
         Source("host/docker-desktop-settings", "docker-desktop-settings", _docker_settings, optional=True),
+        Source(
+            "host/docker-desktop-admin-settings",
+            "docker-desktop-admin-settings",
+            lambda r: r.read(admin_settings_path()),
+            optional=True,
+            local=True,
+        ),
     ]
 
 
@@ -449,20 +486,56 @@ class _Gate:
         return gated
 
 
-def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
-    """Sources read inside distro ``name``; ``names`` are resolved with ``getent hosts``.
-
-    ``full`` is False for Docker Desktop's own distro, which has no ``wsl.conf``,
-    listeners or resolver worth asking.
-    """
-    p = vantage_id
-    out = [
+def _iproute2_sources(p: str, name: str) -> list[Source]:
+    """Addresses and routes from iproute2's JSON (every WSL distro but Docker Desktop's)."""
+    return [
         Source(f"{p}/ip-addr-json", "ip-addr-json", lambda r: r.run(_in(name, "ip", "-j", "address"))),
         Source(
             f"{p}/ip-route-json",
             "ip-route-json",
             lambda r: r.run(_in(name, "ip", "-j", "route", "show", "table", "all")),
         ),
+    ]
+
+
+PROC_FILES = (
+    ("proc-net-fib-trie", "/proc/net/fib_trie"),
+    ("proc-net-route", "/proc/net/route"),
+    ("proc-net-if-inet6", "/proc/net/if_inet6"),
+)
+"""What Docker Desktop's distro is read from: its BusyBox userland has no ``ip -j``,
+but every kernel writes these (IPv4 local addresses, the main IPv4 table, IPv6
+addresses with their interface)."""
+
+
+def _cat(name: str, path: str) -> Callable[[Runner], Result]:
+    return lambda r: _file_checked(r.run(_in(name, "cat", path)))
+
+
+def _busybox_sources(p: str, name: str) -> list[Source]:
+    """Docker Desktop's ``docker-desktop`` distro: the kernel's ``/proc`` files, and ``ip addr`` text.
+
+    BusyBox's ``ip`` prints ``ip addr`` as text only (MACs, MTUs, state); where the
+    applet is missing that optional source is absent and ``/proc`` still gives the
+    addresses and routes.
+    """
+    out = [Source(f"{p}/{kind}", kind, _cat(name, path)) for kind, path in PROC_FILES]
+    out.append(
+        Source(f"{p}/ip-addr", "ip-addr", lambda r: _command_checked(r.run(_in(name, "ip", "addr"))), optional=True)
+    )
+    return out
+
+
+def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
+    """Sources read inside distro ``name``; ``names`` are resolved with ``getent hosts``.
+
+    ``full`` is False for Docker Desktop's own distro, which has no ``wsl.conf``,
+    listeners or resolver worth asking, and a BusyBox userland without ``ip -j``: it
+    is read from ``/proc/net`` (:data:`PROC_FILES`) and ``ip addr`` text instead.
+    """
+    p = vantage_id
+    out = _busybox_sources(p, name) if not full else _iproute2_sources(p, name)
+    out += [
         Source(
             f"{p}/resolv-conf",
             "resolv-conf",

@@ -36,7 +36,16 @@ from netatlas.planning.docker_state import docker_forecast
 from netatlas.planning.layers import LAYERS, PODMAN_BRIDGE, present_layers
 from netatlas.planning.podman_ipam import PODMAN_DEFAULT_POOLS, predict_podman_subnets
 
-__all__ = ["LAN_RANGES", "Plan", "free_blocks", "make_plan", "parse_reserve_file", "used_prefixes"]
+__all__ = [
+    "ADMIN_LOCKS",
+    "LAN_RANGES",
+    "Plan",
+    "free_blocks",
+    "locked_settings",
+    "make_plan",
+    "parse_reserve_file",
+    "used_prefixes",
+]
 
 PREFERENCE = (
     ipaddress.ip_network("10.0.0.0/8"),
@@ -207,6 +216,35 @@ _HOW = {
     "(the [network] table). New networks only: existing ones keep their subnets "
     "(`podman network rm` and create them again to move them).",
 }
+
+
+ADMIN_LOCKS = {"docker-desktop": "linuxVM.vpnkitCIDR", "daemon.json": "linuxVM.dockerDaemonOptions"}
+"""The ``admin-settings.json`` entry that holds each Docker Desktop setting a config changes
+(docker/docs, Settings Management, configure-json-file.md): the Docker subnet, and the
+Docker Engine's daemon.json as Docker Desktop's Settings > Docker Engine writes it."""
+
+
+def locked_settings(atlas: Atlas, configs: Iterable[str]) -> dict[str, str]:
+    """Per config layer, a sentence when the organisation's ``admin-settings.json`` locks it.
+
+    "When ``locked`` is set to ``true``, users can't change that value in Docker
+    Desktop, the CLI, or config files": pasting the config would not take.
+    """
+    table = atlas.settings.get("admin_settings")
+    if not isinstance(table, dict):
+        return {}
+    out: dict[str, str] = {}
+    for layer in configs:
+        path = ADMIN_LOCKS.get(layer)
+        entry = table.get(path) if path is not None else None
+        if isinstance(entry, dict) and entry.get("locked") is True:
+            value = entry.get("value")
+            now = f" (value {value})" if isinstance(value, str) and value else ""
+            out[layer] = (
+                f"LOCKED: Docker Desktop's admin-settings.json locks {path}{now}, so Docker Desktop "
+                "ignores this change; it is for whoever manages Docker Desktop (Settings Management) to make"
+            )
+    return out
 
 
 def _podman_used(atlas: Atlas) -> list[IPNetwork]:
@@ -397,12 +435,14 @@ def make_plan(atlas: Atlas, reserve: Sequence[IPNetwork] = (), *, all_layers: bo
             podman_after = predict_podman_subnets([(str(pod_pool), 24)], podman_used, count=3)
         except AllocationError as exc:  # pragma: no cover - a fresh /16 always has room
             notes.append(f"podman after the change: {exc}")
+    locked = locked_settings(atlas, configs)
+    notes.extend(f"{layer}: {text}" for layer, text in locked.items())
     absent = [layer for layer in LAYERS if layer not in layers]
     return Plan(
         kept_clear=tuple(str(p) for p in sorted(keep, key=lambda p: (int(p.network_address), p.prefixlen))),
         blocks=blocks,
         configs=configs,
-        how={k: _HOW[k] for k in configs},
+        how={k: f"{locked[k]}. {_HOW[k]}" if k in locked else _HOW[k] for k in configs},
         docker_next_now=tuple(now or ()),
         docker_next_after=tuple(next_after),
         notes=tuple(notes),

@@ -207,6 +207,8 @@ _PATTERN = re.compile(
     """,
     re.VERBOSE | re.MULTILINE,
 )
+_HEX8 = re.compile(r"[0-9A-Fa-f]{8}")
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}\s")
 _V4_WORD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)")
 _VERSION_BEFORE = re.compile(r"(?:(?:versi[oó]n|release|build|バージョン|版本)[^\n\d]{0,16}|\bv)$", re.I)
 _VERSION_AFTER = re.compile(r"-(?:[A-Za-z]|\d+(?![\d.]))")
@@ -534,12 +536,41 @@ class Rewriter:
 
     # ------------------------------------------------------------------ public
 
+    def _proc_hex(self, text: str, kind: str) -> str:
+        """The kernel's hex addresses of ``/proc/net/route`` (little-endian IPv4 words in
+        the Destination and Gateway columns) and ``/proc/net/if_inet6`` (32 hex digits),
+        replaced by their images in the same form; 0.0.0.0 stays."""
+        out: list[str] = []
+        for line in text.splitlines(keepends=True):
+            if kind == "proc-net-route":
+                fields = line.split("\t")
+                if len(fields) > 7 and not line.startswith("Iface"):
+                    mask = fields[7].strip()
+                    for i in (1, 2):
+                        if _HEX8.fullmatch(fields[i]) and int(fields[i], 16):
+                            addr = ipaddress.IPv4Address(bytes.fromhex(fields[i])[::-1])
+                            if i == 1 and _HEX8.fullmatch(mask):  # a destination: a network, by its mask
+                                plen = bin(int.from_bytes(bytes.fromhex(mask)[::-1], "big")).count("1")
+                                img = self._cidr(addr, plen)
+                            else:
+                                img = self.address(addr)
+                            fields[i] = img.packed[::-1].hex().upper()
+                    line = "\t".join(fields)
+            elif _HEX32.match(line):
+                addr6 = ipaddress.IPv6Address(bytes.fromhex(line[:32]))
+                line = self.address(addr6).packed.hex() + line[32:]
+            out.append(line)
+        return "".join(out)
+
     def text(self, text: str, *, kind: str | None = None) -> str:
         """``text`` with every address, MAC and secret name replaced.
 
         ``kind`` enables format-specific forms: ``netstat-rn`` (BSD) writes network
-        destinations with fewer than four octets (``192.168.1``, ``224.0.0/4``).
+        destinations with fewer than four octets (``192.168.1``, ``224.0.0/4``); the
+        ``/proc/net`` files write addresses in hex (:meth:`_proc_hex`).
         """
+        if kind in ("proc-net-route", "proc-net-if-inet6"):
+            text = self._proc_hex(text, kind)
         abbreviated = kind == "netstat-rn"
         split_prefixes = _split_prefixes(text)
         pieces: list[str] = []
