@@ -55,7 +55,7 @@ def _machine() -> Atlas:
     ],
 )
 def test_static_rules(address: str, allowed: bool) -> None:
-    assert (Fence(_machine()).check("node:host", ip(address)) is None) is allowed
+    assert (Fence(_machine()).static(ip(address)) is None) is allowed
 
 
 VETH = Link(9, "eth0", "veth", False)
@@ -110,3 +110,17 @@ def test_no_route_sends_nothing_so_the_probe_may_see_it() -> None:
 def test_on_link_out_a_bridge_to_a_container() -> None:
     ok = _fence({("node:host", "172.17.0.2"): (KernelRoute("unicast", "docker0", source=ip("172.17.0.1")), BRIDGE)})
     assert ok.check("node:host", ip("172.17.0.2")) is None
+
+
+def test_without_a_kernel_to_ask_only_the_places_own_networks_are_probed() -> None:
+    """Windows (no namespace entered): the host has no route to Docker Desktop's containers; `why` sends
+    that packet to the LAN router, so the probe must not go (found by review)."""
+    from ipaddress import ip_address
+
+    from netatlas.atlas import build_atlas
+    from netatlas.bundle import read_bundle
+    from netatlas.verify.fence import Fence
+
+    fence = Fence(build_atlas(read_bundle("examples/z820")), None)
+    assert fence.check("node:host", ip_address("172.18.0.2")) is not None
+    assert fence.check("node:host", ip_address("192.168.1.20")) is None  # its own address

@@ -26,6 +26,7 @@ reason. :data:`STAYS` lists the interface kinds that stay on the machine.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from netatlas.model import IPAddress
 from netatlas.model.atlas import Atlas
@@ -81,6 +82,10 @@ class Fence:
     def __init__(self, atlas: Atlas, ask: Ask | None = None) -> None:
         self.own, self.foreign = own_addresses(atlas)
         self._ask = ask
+        self._links: dict[str, list[Any]] = {}  # node → the networks it is attached to
+        for net in atlas.networks:
+            for att in net.attachments:
+                self._links.setdefault(att.node, []).append(net.cidr)
 
     def static(self, address: IPAddress) -> str | None:
         """Rules 1 and 2: ``None`` when allowed, else why not."""
@@ -97,8 +102,19 @@ class Fence:
     def check(self, node: str, address: IPAddress) -> str | None:
         """``None`` when a probe from ``node`` to ``address`` stays on the machine, else why not."""
         why = self.static(address)
-        if why is not None or address.is_loopback or self._ask is None:
+        if why is not None or address.is_loopback:
             return why
+        if self._ask is None:
+            # no kernel to ask (Windows, macOS, a place entered by exec): only the node's own
+            # addresses and its own networks, where nothing routes the probe anywhere else
+            if node in self.own.get(address, ()) or any(
+                address.version == c.version and address in c for c in self._links.get(node, [])
+            ):
+                return None
+            return (
+                f"no kernel route can be asked from {node}, and {address} is on none of its own networks: "
+                "a route there could leave this machine"
+            )
         at = node
         for _ in range(_MAX_STEPS):
             asked = self._ask(at, address)
