@@ -221,7 +221,7 @@ def _deliver(
     shut = [f for f in world.forwards.get(node.id, []) if f.listen_port == port and f.via != "wsl-localhost"]
     if not ok and shut:
         f = shut[0]
-        if f.listen_address is None or f.listen_address.is_unspecified or f.connect_address is None:
+        if f.connect_address is None:
             # the forward takes this address but leads nowhere (its target holds no address)
             target = world.label(f.target_node) if f.target_node else "its target"
             walk.stop(
