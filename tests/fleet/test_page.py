@@ -30,6 +30,8 @@ def test_page_queries_collisions_and_links_each_machine_to_its_map(fleet: Fleet,
     assert browser.current_url.endswith("/login")
     browser.find_element(By.ID, "token").send_keys("na_admin_wrong")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    # the form posts and the page comes back: wait for it (reading at once raced the reply)
+    _wait(browser, "return !!document.getElementById('error')", "no error for a wrong token")
     assert "not an admin token" in browser.find_element(By.ID, "error").text
     browser.find_element(By.ID, "token").send_keys(fleet.admin)
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
