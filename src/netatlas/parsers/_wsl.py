@@ -21,13 +21,24 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from netatlas.errors import ParseError
 from netatlas.knowledge import load
+from netatlas.model import Facts
 from netatlas.model._serde import JSON
-from netatlas.parsers._base import Line, Selection, Warnings, mac, read_text, select, select_runs
+from netatlas.parsers._base import (
+    Line,
+    ParserInfo,
+    Selection,
+    Warnings,
+    mac,
+    read_text,
+    run_stages,
+    select,
+    select_runs,
+)
 
 __all__ = [
     "apply_keys",
@@ -37,6 +48,7 @@ __all__ = [
     "ini_tokens",
     "norm_label",
     "parse_bool",
+    "run_wsl_stages",
     "wsl_text",
 ]
 
@@ -334,3 +346,23 @@ def apply_keys(
     settings["defaulted"] = defaulted
     settings["other"] = other
     return settings
+
+
+def run_wsl_stages(
+    data: bytes | str,
+    source: str,
+    info: ParserInfo,
+    raw: Callable[[Any, Warnings], Any],
+    process: Callable[[Any, Warnings], Facts],
+) -> Facts:
+    """The ``parse`` body of ``wsl.exe``'s own outputs: decoded as it writes them
+    (:func:`wsl_text`), cut to its command's latest run (:func:`cli_lines`), then the two stages."""
+    return run_stages(
+        data,
+        source,
+        info,
+        raw,
+        process,
+        split=lambda text, w: cli_lines(text, info.commands, warnings=w),
+        decode=wsl_text,
+    )

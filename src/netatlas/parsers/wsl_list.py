@@ -30,7 +30,7 @@ import re
 from netatlas.errors import ParseError
 from netatlas.model import Distro, Facts
 from netatlas.parsers import _wsl
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, run_stages
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line
 
 INFO = ParserInfo(
     kind="wsl-list",
@@ -140,12 +140,4 @@ def _process(raw: list[dict[str, str | int | bool]], warnings: Warnings) -> Fact
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``wsl --list`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_stages(
-        data,
-        source,
-        INFO,
-        _raw,
-        _process,
-        split=lambda text, w: _wsl.cli_lines(text, INFO.commands, warnings=w),
-        decode=_wsl.wsl_text,
-    )
+    return _wsl.run_wsl_stages(data, source, INFO, _raw, _process)

@@ -31,7 +31,7 @@ from netatlas.errors import ParseError
 from netatlas.model import Facts
 from netatlas.model._serde import JSON
 from netatlas.parsers import _wsl
-from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line, run_stages
+from netatlas.parsers._base import Line, ParserInfo, Platform, Warnings, first_content_line
 
 INFO = ParserInfo(
     kind="wsl-version",
@@ -106,12 +106,4 @@ def _process(raw: list[dict[str, str | int]], warnings: Warnings) -> Facts:
 
 def parse(data: bytes | str, *, source: str = "-") -> Facts:
     """Parse ``wsl --version`` output. Raises only :class:`~netatlas.errors.ParseError`."""
-    return run_stages(
-        data,
-        source,
-        INFO,
-        _raw,
-        _process,
-        split=lambda text, w: _wsl.cli_lines(text, INFO.commands, warnings=w),
-        decode=_wsl.wsl_text,
-    )
+    return _wsl.run_wsl_stages(data, source, INFO, _raw, _process)
