@@ -10,8 +10,14 @@ From each place (:mod:`netatlas.verify.places`):
   from elsewhere, through an address of its node: it must be refused);
 * one connect to a port nothing on the place's own node listens on (its loopback):
   the refused side;
-* the names the scan asked the place's own resolver (its ``dns`` name records), asked
-  again of the same server, so verify sends no question the scan did not;
+* the names the scan asked the place's own resolver (its ``dns`` name records) and that
+  the server answered from its own table (a container's name, answered by Docker's
+  embedded DNS or podman's aardvark-dns with the address of a container on a network
+  the place is on), asked again of the same server. Any other name is held back: a
+  resolver on the machine forwards what it does not hold to its upstream, beyond the
+  machine. Docker's embedded DNS does so even with the RD bit clear and for one-label
+  names (checked against a real dockerd 20.10 in ``tests/engine/test_verify_dns.py``),
+  so clearing RD would not keep the question home;
 * and, for every address probed from a place whose kernel can be asked, the kernel's
   own route answer, compared with netatlas's longest-prefix walk.
 
@@ -57,6 +63,8 @@ class Plan:
     names: tuple[NameQuestion, ...]
     routes: tuple[tuple[Place, IPAddress], ...]
     over_limit: int = 0
+    held_back: tuple[NameQuestion, ...] = ()
+    """Names the scan asked but verify does not ask again: the server would forward them."""
 
 
 def _families(bind: IPAddress | None) -> tuple[int, ...]:
@@ -145,6 +153,7 @@ def plan(atlas: Atlas, places: Iterable[Place], *, limit: int = MAX_PROBES) -> P
             onward.setdefault((node, port), []).append(target[0])
     per_place: list[list[Target]] = []
     names: list[NameQuestion] = []
+    held: list[NameQuestion] = []
     chosen = list(places)
     for p in chosen:
         wanted: dict[tuple[IPAddress, int], tuple[IPAddress, ...]] = {}
@@ -157,14 +166,42 @@ def plan(atlas: Atlas, places: Iterable[Place], *, limit: int = MAX_PROBES) -> P
         wanted.setdefault((_LOOP[4], _unused_port(world, p.node)), ())
         per_place.append([Target(p, a, port, relays) for (a, port), relays in wanted.items()])
         if p.how != "exec":
-            names += _names(atlas, p)
+            for q in _names(atlas, p):
+                (names if _held_by_server(world, q) else held).append(q)
     total = sum(len(ts) for ts in per_place)
     tcp = _round_robin(per_place, max(0, limit))
     routes: dict[tuple[str, IPAddress], tuple[Place, IPAddress]] = {}
     for t in tcp:
         if t.place.kernel and not t.address.is_loopback:
             routes.setdefault((t.place.vantage, t.address), (t.place, t.address))
-    return Plan(tuple(tcp), tuple(names), tuple(routes.values()), total - len(tcp))
+    return Plan(tuple(tcp), tuple(names), tuple(routes.values()), total - len(tcp), tuple(held))
+
+
+_EMBEDDED = ipaddress.ip_address("127.0.0.11")
+
+
+def _held_by_server(world: _World, q: NameQuestion) -> bool:
+    """Whether the scan's answer came from the server's own table, so asking again sends nothing on.
+
+    The server must be one that holds such a table (Docker's embedded DNS at 127.0.0.11,
+    or aardvark-dns on a podman network's gateway), not the host's stub resolver, and
+    the name a container's: every address in the answer is a container's (or pod's)
+    on a network ``q.place`` is attached to, which Docker's embedded DNS and aardvark-dns
+    answer themselves. A name that was not found, or found elsewhere, would be forwarded.
+    """
+    if not q.expected:
+        return False
+    nets = [net for net, _i, _a in world.attached.get(q.place.node, [])]
+    own_table = q.server == _EMBEDDED or any(net.kind == "podman-bridge" and q.server in net.cidr for net in nets)
+    if not own_table:
+        return False
+    held: set[IPAddress] = set()
+    for net in nets:
+        for a in net.attachments:
+            n = world.nodes.get(a.node)
+            if a.address is not None and n is not None and n.kind in ("container", "pod"):
+                held.add(a.address)
+    return all(a in held for a in q.expected)
 
 
 def _names(atlas: Atlas, place: Place) -> list[NameQuestion]:

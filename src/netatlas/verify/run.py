@@ -26,6 +26,7 @@ TIMEOUT = 1.0
 well under a millisecond, so only a dropped one waits this long."""
 
 Opener = Callable[[str | None], Namespace]
+_FORWARDED = "the server does not hold these names itself and would forward them beyond the machine"
 
 
 def _enter(
@@ -150,15 +151,16 @@ def _verify(
         checks.append(judge_tcp(world, t.place.vantage, t.address, t.port, predicted[id(t)], obs))
     for (vantage, reason), n in Counter(left).items():
         skipped.append(f"{vantage}: {n} tcp probe{'s' if n > 1 else ''} not run ({reason})")
-    unasked: dict[tuple[str, IPAddress], tuple[int, str]] = {}
+    unasked: Counter[tuple[str, IPAddress, str]] = Counter()
     for q in p.names:
         got: Observed = door.dns(q.place, q.server, q.name)
         if got.status in ("fenced", "skipped"):
-            n, _w = unasked.get((q.place.vantage, q.server), (0, got.detail))
-            unasked[(q.place.vantage, q.server)] = (n + 1, got.detail)
+            unasked[(q.place.vantage, q.server, got.detail)] += 1
             continue
         checks.append(judge_name(q.place.vantage, q.server, q.name, q.expected, got))
-    for (vantage, server), (n, detail) in unasked.items():
+    for q in p.held_back:
+        unasked[(q.place.vantage, q.server, _FORWARDED)] += 1
+    for (vantage, server, detail), n in unasked.items():
         skipped.append(f"{n} name lookups from {vantage} through its resolver {server}: not asked ({detail})")
     for place, address in p.routes:
         got_route = ask(place.node, address)
