@@ -176,6 +176,9 @@ class _Map:
 
     def __init__(self, atlas: Atlas, topo: Topology) -> None:
         self.topo = topo
+        from netatlas.reach.why import index
+
+        self.world = index(atlas)  # every prediction walks a fork of one indexed atlas
         self.held = topo.addresses()
         self.scanned = {n.name for n in topo.nodes if n.scanned}
         self.of_atlas: dict[str, str] = {}
@@ -253,7 +256,7 @@ def predict(atlas: Atlas, topo: Topology, probe: Probe, src: str, m: _Map | None
             "found", addresses=r.addresses, source="hosts" if r.source == "hosts" else "dns", why=r.provenance
         )
     try:
-        res = why(atlas, src, str(probe.address), probe.port if probe.kind == "tcp" else None)
+        res = why(atlas, src, str(probe.address), probe.port if probe.kind == "tcp" else None, world=mm.world)
     except ValueError as exc:
         return Prediction("stop", why=str(exc))
     path: list[str] = []

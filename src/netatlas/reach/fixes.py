@@ -108,7 +108,7 @@ def _diagnose(world: _World, node: Node, port: int, src: Node) -> Diagnosis:
                 f"publish it: {_cli(world, node)} run -p {port}:{port} … {name}\n"
                 f'# compose.yaml, under services.{name}:\n    ports:\n      - "{port}:{port}"'
             )
-            lan = lan_address(world.atlas)
+            lan = lan_address(world.atlas, world.host) if world.host is not None else None
             if lan is not None:
                 fixes[-1] += f"\n# then reach it at {lan}:{port} (the host's LAN address)"
         elif all(f.listen_address is not None and f.listen_address.is_loopback for f in pubs) and not behind_same_host:

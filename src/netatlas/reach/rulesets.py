@@ -91,11 +91,16 @@ def _source(world: _World, crossing: Crossing) -> IPAddress | None:
 
 
 def _local(world: _World, node: Node) -> frozenset[IPAddress]:
+    """The node's own addresses (``addrtype LOCAL``), worked out once per node and atlas."""
+    known = world.local_addresses.get(node.id)
+    if known is not None:
+        return known
     out: set[IPAddress] = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
     for i in node.interfaces:
         out.update(a.address for a in i.addresses if a.address is not None)
     out.update(a for _n, _i, a in world.attached.get(node.id, []) if a is not None)
-    return frozenset(out)
+    known = world.local_addresses[node.id] = frozenset(out)
+    return known
 
 
 def packet_of(world: _World, crossing: Crossing) -> Packet:

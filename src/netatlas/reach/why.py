@@ -61,11 +61,16 @@ def _candidates(world: _World, src: Node, dst: Node, port: int | None) -> list[t
     return list(dict.fromkeys(out))
 
 
+def index(atlas: Atlas) -> _World:
+    """The atlas indexed once, to ask :func:`why` many questions about it."""
+    return _World(atlas)
+
+
 def _entry(address: IPAddress, port: int | None) -> str:
     return str(address) if port is None else hostport(address, port)
 
 
-def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult:
+def why(atlas: Atlas, src: str, dst: str, port: int | None = None, *, world: _World | None = None) -> PathResult:
     """Simulate the path from ``src`` to ``dst`` (and ``port``), hop by hop.
 
     Args:
@@ -78,13 +83,16 @@ def why(atlas: Atlas, src: str, dst: str, port: int | None = None) -> PathResult
             node, the port its service listens on (a published ``-p 8080:80`` is then
             entered on 8080: see ``PathResult.entry``).
 
+        world: ``atlas`` already indexed (:func:`index`), for many questions about one
+            atlas; each question walks a fork of it.
+
     Returns:
         The path; when it does not arrive, where and why it stops and what would fix it.
 
     Raises:
         ValueError: ``src`` or ``dst`` is nothing the atlas knows.
     """
-    world = _World(atlas)
+    world = _World(atlas) if world is None or world.atlas is not atlas else world.fork()
     s = _source(world, src)
     dnode = _find_node(world, dst)
     asked_node = dnode is not None

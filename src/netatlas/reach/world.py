@@ -212,6 +212,27 @@ class _World:
             out.setdefault(fw.node, []).append(fw)
         return out
 
+    @cached_property
+    def local_addresses(self) -> dict[str, frozenset[IPAddress]]:
+        """Each node's own addresses, filled as the filters ask (shared by forks: a node's
+        addresses are the same in every walk over one atlas)."""
+        return {}
+
+    def fork(self) -> _World:
+        """A world sharing this one's indexes, for one more walk over the same atlas.
+
+        Building the indexes costs as much as a walk on a machine with hundreds of
+        containers, and ``verify`` walks thousands of paths over one atlas. The fork's
+        :meth:`add` drops only the fork's own copies of the indexes it changes, so the
+        nodes one walk adds (a LAN device, an outside address) never reach another.
+        """
+        for name, attr in vars(_World).items():
+            if isinstance(attr, cached_property):
+                getattr(self, name)  # built here once, or every fork would build its own
+        twin = _World(self.atlas, list(self.extra))
+        twin.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("atlas", "extra")})
+        return twin
+
     def add(self, node: Node) -> None:
         """Add a node the atlas lacks (a LAN device, an outside address); reindex."""
         self.extra.append(node)

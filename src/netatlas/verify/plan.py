@@ -93,8 +93,14 @@ def _addresses(world: _World, node: str) -> list[tuple[str, IPAddress]]:
     return out
 
 
-def _aims(world: _World, src: str, node: str, bind: IPAddress | None) -> list[IPAddress]:
-    """The addresses to try a service of ``node`` bound to ``bind`` at, from ``src``."""
+def _aims(
+    world: _World, src: str, node: str, bind: IPAddress | None, known: dict[str, list[tuple[str, IPAddress]]]
+) -> list[IPAddress]:
+    """The addresses to try a service of ``node`` bound to ``bind`` at, from ``src``.
+
+    ``known`` holds each node's :func:`_addresses` once worked out: every place asks
+    for every node's, and a busy machine has hundreds of both.
+    """
     fams = _families(bind)
     if node == src:
         if bind is not None and not bind.is_unspecified:
@@ -103,7 +109,9 @@ def _aims(world: _World, src: str, node: str, bind: IPAddress | None) -> list[IP
     if bind is not None and not bind.is_unspecified and not bind.is_loopback:
         return [bind]
     mine = {net.id for net, _i, _a in world.attached.get(src, [])}
-    theirs = _addresses(world, node)
+    theirs = known.get(node)
+    if theirs is None:
+        theirs = known[node] = _addresses(world, node)
     out = []
     for f in (bind.version,) if bind is not None and bind.is_loopback else fams:
         fam = [(nid, a) for nid, a in theirs if a.version == f]
@@ -155,11 +163,12 @@ def plan(atlas: Atlas, places: Iterable[Place], *, limit: int = MAX_PROBES) -> P
     names: list[NameQuestion] = []
     held: list[NameQuestion] = []
     chosen = list(places)
+    known: dict[str, list[tuple[str, IPAddress]]] = {}
     for p in chosen:
         wanted: dict[tuple[IPAddress, int], tuple[IPAddress, ...]] = {}
         for node, bind, port, target in services:
             relays = tuple(onward.get((node, port), ()))
-            for a in _aims(world, p.node, node, bind):
+            for a in _aims(world, p.node, node, bind, known):
                 wanted.setdefault((a, port), relays)
             if target is not None and not target[0].is_loopback:
                 wanted.setdefault(target, ())

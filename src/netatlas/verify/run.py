@@ -135,7 +135,7 @@ def _verify(
     world = world_of(atlas)
     checks: list[Check] = []
     # predict first: a path the atlas sees leaving the map is never probed, whatever the fence says
-    predicted = {id(t): why(atlas, t.place.vantage, str(t.address), t.port) for t in p.tcp}
+    predicted = {id(t): why(atlas, t.place.vantage, str(t.address), t.port, world=world) for t in p.tcp}
     left: list[tuple[str, str]] = []
     probed = []
     for t in p.tcp:
