@@ -226,3 +226,27 @@ def test_the_windows_host_and_a_lan_sender_meet_no_output_hook() -> None:
     lan = why(desktop(), "lan", "192.168.1.155", 445)
     assert lan.verdict == "delivered" and not any("(output)" in u for u in lan.unread)
     assert lan.unread == ("Windows Firewall on Z820 (inbound rules)",)
+
+
+NFT_OUTPUT_DROP = (
+    # a real `nft -j list ruleset` (nftables 1.0.6, in a network namespace made for it with
+    # `unshare --net` on the dev machine, 2026-12-05) of: table inet vmguard { chain out {
+    # type filter hook output priority filter; policy accept; ip daddr 172.18.0.0/16 tcp dport 80 drop } }
+    '{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_'
+    'version": 1}}, {"table": {"family": "inet", "name": "vmguard", "handle": 1}}, {"chain": {"family'
+    '": "inet", "table": "vmguard", "name": "out", "handle": 1, "type": "filter", "hook": "output", "'
+    'prio": 0, "policy": "accept"}}, {"rule": {"family": "inet", "table": "vmguard", "chain": "out", '
+    '"handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "da'
+    'ddr"}}, "right": {"prefix": {"addr": "172.18.0.0", "len": 16}}}}, {"match": {"op": "==", "left":'
+    ' {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"drop": null}]}}]}'
+)
+
+
+def test_the_output_hook_of_an_nft_ruleset_is_judged_too() -> None:
+    facts = parse("nft-json", NFT_OUTPUT_DROP)
+    nft = FirewallRecord(VM, facts.firewall[0], "docker-desktop/nft-json")
+    r = why(desktop(vm_ruleset(), nft), "docker-desktop", "172.18.0.2", 80)
+    assert r.verdict == "stopped" and r.hops[-1].node == VM
+    assert "inet vmguard out rule 1" in r.hops[-1].note and "evidence docker-desktop/nft-json" in r.hops[-1].note
+    other = why(desktop(vm_ruleset(), nft), "docker-desktop", "172.18.0.2", 443)
+    assert other.hops[-1].action != "filter" and "nothing" in (other.reason or "")  # refused, not filtered
