@@ -158,8 +158,9 @@ def test_direct_access_from_the_lan_per_version() -> None:
 def test_same_network_and_the_host_are_not_filtered() -> None:
     atlas = linux_engine()
     assert why(atlas, "a1", "172.30.0.3", 80).reachable is True  # one bridge, ICC on: nothing unread
-    host = why(atlas, "host", "172.31.0.2", 80)  # OUTPUT: Docker filters none
-    assert host.verdict == "delivered" and host.reachable is True
+    host = why(atlas, "host", "172.31.0.2", 80)  # Docker filters none of it, but the host's OUTPUT was not read
+    assert host.verdict == "delivered" and host.reachable is None
+    assert host.unread == ("the packet filter of devbox (output)",)
 
 
 def test_a_loopback_publish_served_by_docker_proxy_is_fixed_by_the_publish() -> None:

@@ -127,7 +127,8 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
     assert kinds["wsl:Ubuntu"] == set(DISTRO_CMDS)
     # kali has no /etc/wsl.conf: `cat` fails with "No such file", an optional source, dropped
     assert kinds["wsl:kali-linux"] == set(DISTRO_CMDS) - {"wsl-conf"}
-    # BusyBox userland: the kernel's /proc/net files and `ip addr` text, never `ip -j`
+    # BusyBox userland: the kernel's /proc/net files and `ip addr` text, never `ip -j`;
+    # and the VM's packet filter (this VM has no nft: that optional source is dropped)
     assert kinds["docker-desktop"] == {
         "proc-net-fib-trie",
         "proc-net-route",
@@ -135,8 +136,9 @@ def test_z820_evidence_kinds_and_no_failures() -> None:
         "ip-addr",
         "resolv-conf",
         "hosts",
+        "iptables-save",
     }
-    assert not [c for c in rr.calls if "docker-desktop" in c and "-j" in c]
+    assert not [c for c in rr.calls if "docker-desktop" in c and "ip" in c and "-j" in c]
     assert not [e.id for e in b.evidence if e.failure is not None]
     assert set(windows.PRODUCES) >= {e.kind for e in b.evidence}
     # docker-desktop-data is Running too, but it has no shell and is never entered
@@ -232,6 +234,7 @@ def test_docker_desktop_distro_is_mapped_from_proc_alone(stderr: bytes) -> None:
         "proc-net-if-inet6",
         "resolv-conf",
         "hosts",
+        "iptables-save",
     }  # the optional `ip addr` is absent, not a failure
     atlas = build_atlas(b)
     assert not atlas.problems
@@ -258,6 +261,68 @@ def test_docker_desktop_distro_ip_addr_text_adds_macs() -> None:
     assert dd is not None
     eth0 = next(i for i in dd.interfaces if i.name == "eth0")
     assert eth0.mac == "02:50:00:00:00:01" and eth0.mtu == 1500
+
+
+VM_RULES = (*IP_ADDR[:-2], "iptables-save")
+VM_RULES6 = (*IP_ADDR[:-2], "ip6tables-save")
+VM_NFT = (*IP_ADDR[:-2], "nft", "-j", "list", "ruleset")
+DD_FIXTURE = REPLAY.parents[1] / "parsers" / "iptables-save" / "docker-desktop-4.45-engine28-docker-user-drop.out"
+
+
+def test_docker_desktop_vm_ruleset_is_read_as_root_without_a_shell() -> None:
+    """The three Linux reads, inside the distro as root through ``--exec``, by wsl.exe's absolute path."""
+    rr = replay()
+    b = _scan(rr)
+    for argv in (VM_RULES, VM_RULES6, VM_NFT):
+        assert argv in rr.calls
+    assert argv[:6] == (WSL, "-d", "docker-desktop", "-u", "root", "--exec")
+    ev = _by_id(b)
+    # --exec: the program's own bytes (UTF-8 text), not wsl.exe's UTF-16LE; no encoding recorded
+    assert ev["docker-desktop/iptables-save"].data == DD_FIXTURE.read_bytes()
+    assert ev["docker-desktop/iptables-save"].encoding is None
+    assert ev["docker-desktop/iptables-save"].kind == "iptables-save"
+    # ip6tables-save printed nothing (no ip6 table exists) and nft is not there: optional, absent
+    assert "docker-desktop/ip6tables-save" not in ev and "docker-desktop/nft-json" not in ev
+
+
+def test_the_vm_ruleset_is_attached_to_the_docker_desktop_vm_node() -> None:
+    atlas = build_atlas(_scan(replay()))
+    records = [f for f in atlas.firewalls if f.evidence == "docker-desktop/iptables-save"]
+    assert [f.node for f in records] == ["node:docker-desktop"]
+    chains = {c.name for t in records[0].ruleset.tables for c in t.chains}
+    assert {"DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1"} <= chains
+
+
+@pytest.mark.parametrize(
+    ("stderr", "code"),
+    [
+        (
+            b"<3>WSL (498) ERROR: CreateProcessCommon:500: execvpe(iptables-save) failed: "
+            b"No such file or directory\r\n",
+            "not-installed",
+        ),
+        (
+            b"iptables-save v1.8.10 (nf_tables): Could not fetch rule set generation id: Permission denied\n",
+            "permission-denied",
+        ),
+    ],
+    ids=["missing", "denied"],
+)
+def test_a_vm_without_iptables_save_is_a_recorded_failure_and_the_scan_goes_on(stderr: bytes, code: str) -> None:
+    failed = Result(VM_RULES, b"", stderr, 1, failure=classify_exit(VM_RULES, 1, stderr))
+    b = _scan(replay(commands={VM_RULES: failed}))
+    assert _failure(b, "docker-desktop/iptables-save") == code
+    assert _failure(b, "docker-desktop/proc-net-route") is None and _failure(b, "host/ipconfig") is None
+    atlas = build_atlas(b)
+    assert not [f for f in atlas.firewalls if f.node == "node:docker-desktop" and f.evidence.endswith("/iptables-save")]
+    assert atlas.node("node:docker-desktop") is not None
+
+
+def test_only_docker_desktop_s_distro_has_its_ruleset_read() -> None:
+    rr = replay()
+    _scan(rr)
+    assert not [c for c in rr.calls if c[-1] in ("iptables-save", "ip6tables-save") and "docker-desktop" not in c]
+    assert windows.ruleset_sources("docker-desktop")[0].id == "docker-desktop/iptables-save"
 
 
 # --------------------------------------------------------------------------- failure modes

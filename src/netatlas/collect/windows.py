@@ -22,7 +22,10 @@ Vantages and what is read from each (kinds in parentheses):
 * ``docker-desktop`` (docker-desktop-vm, parent ``host``, channel ``wsl``) for the
   running ``docker-desktop`` distro, whose BusyBox userland has no ``ip -j``:
   ``/proc/net/fib_trie``, ``/proc/net/route``, ``/proc/net/if_inet6`` (``proc-net-*``),
-  ``ip addr`` text (``ip-addr``, optional), resolv.conf and hosts.
+  ``ip addr`` text (``ip-addr``, optional), resolv.conf and hosts, and the VM's packet
+  filter (:func:`ruleset_sources`): ``iptables-save``, ``ip6tables-save`` (kind
+  ``iptables-save``) and ``nft -j list ruleset`` (``nft-json``), run as root in the
+  distro, which shares the network namespace Docker Desktop's engine programs.
   ``docker-desktop-data`` (a data volume without a shell, gone since Docker Desktop
   4.30) is never entered.
 
@@ -69,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from netatlas.collect.base import Planned, Source, read_with_fallback
+from netatlas.collect.firewall_commands import FIREWALL_COMMANDS
 from netatlas.collect.names import SPECIAL_NAMES
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Failure, Vantage, VantageKind
@@ -83,6 +87,7 @@ __all__ = [
     "oem_codepage",
     "plan",
     "powershell",
+    "ruleset_sources",
     "running_distros",
     "system_root",
     "tool",
@@ -120,6 +125,8 @@ PRODUCES = (
     "wsl-conf",
     "ss-listen",
     "getent-hosts",
+    "iptables-save",
+    "nft-json",
 )
 PLATFORMS = ("Windows",)
 
@@ -331,6 +338,15 @@ def _command_checked(res: Result) -> Result:
     return res
 
 
+def _dump_checked(res: Result) -> Result:
+    """A ruleset dump that printed nothing (no table exists) is ``not-installed``: nothing to read."""
+    if res.failure is None and not res.stdout.strip():
+        return replace(
+            res, failure=Failure("not-installed", f"{_command(res.argv)}: printed nothing (no table exists)")
+        )
+    return res
+
+
 def _getent_checked(res: Result) -> Result:
     """getent exits 2 when some key was not found; the others did answer."""
     return replace(res, failure=None) if res.exit_code == 2 else res
@@ -526,12 +542,42 @@ def _busybox_sources(p: str, name: str) -> list[Source]:
     return out
 
 
+RULESET_NEEDS = 15.0
+"""Seconds a ruleset read may take: a VM with many containers has long tables (the Linux
+collector gives its own reads the same)."""
+
+
+def ruleset_sources(vantage_id: str, name: str = DOCKER_DESKTOP_DISTRO) -> list[Source]:
+    """The packet filter of Docker Desktop's VM, read inside its ``docker-desktop`` distro.
+
+    The same three reads as a Linux host's (:data:`FIREWALL_COMMANDS`: ``iptables-save``,
+    ``ip6tables-save``, ``nft -j list ruleset``), as root (``wsl.exe -u root``; reading
+    netfilter needs CAP_NET_ADMIN) with ``--exec``, so no shell parses anything. Their
+    stdout is the program's own bytes (UTF-8 text or JSON), not wsl.exe's UTF-16LE, so
+    no encoding is recorded. A binary the distro lacks (``execvpe(nft) failed``) is a
+    ``not-installed`` failure: recorded for ``iptables-save``, whose absence leaves
+    the VM's filter unread in ``why``; the two others are optional, as on Linux. So is
+    a dump that prints nothing and exits 0, which is what ``ip6tables-nft-save`` does
+    when no table of its family exists: there is no ruleset to parse, and an empty
+    evidence would only be a parse problem in the atlas.
+    """
+
+    def fetch(argv: tuple[str, ...]) -> Callable[[Runner], Result]:
+        return lambda r: _dump_checked(_command_checked(r.run(_in(name, *argv), timeout=RULESET_NEEDS)))
+
+    return [
+        Source(f"{vantage_id}/{source}", kind, fetch(argv), optional=source != "iptables-save", needs=RULESET_NEEDS)
+        for source, kind, argv in FIREWALL_COMMANDS
+    ]
+
+
 def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bool = True) -> list[Source]:
     """Sources read inside distro ``name``; ``names`` are resolved with ``getent hosts``.
 
     ``full`` is False for Docker Desktop's own distro, which has no ``wsl.conf``,
     listeners or resolver worth asking, and a BusyBox userland without ``ip -j``: it
-    is read from ``/proc/net`` (:data:`PROC_FILES`) and ``ip addr`` text instead.
+    is read from ``/proc/net`` (:data:`PROC_FILES`) and ``ip addr`` text instead, and
+    its packet filter is read (:func:`ruleset_sources`): the engine's rules live there.
     """
     p = vantage_id
     out = _busybox_sources(p, name) if not full else _iproute2_sources(p, name)
@@ -558,6 +604,8 @@ def distro_sources(vantage_id: str, name: str, names: Sequence[str], *, full: bo
                 lambda r: _getent_checked(r.run(_in(name, "getent", "hosts", *names), timeout=5)),
             ),
         ]
+    else:
+        out += ruleset_sources(p, name)
     gate = _Gate(name)
     return [replace(src, fetch=gate.run(src.fetch)) for src in out]
 

@@ -26,7 +26,11 @@ from inside its containers (``tests/engine/``).
   the proxy off, up to 28.x the DNAT is followed by the isolation drop. 29.x accepts it.
 
 What it does not model (a ``routed`` gateway mode before 28, an engine version it cannot
-read, ``iptables: false``) is answered ``unknown``, never a guess.
+read, ``iptables: false``) is answered ``unknown``, never a guess. Traffic leaving a
+bridge for the LAN is not judged here at all, not even in Docker Desktop's VM: Docker's
+own rules accept it, but whatever else the host or VM filters was not read, so where
+no ruleset was read the filter is listed as unread (see :mod:`netatlas.reach.rulesets`
+for a VM whose ruleset was).
 """
 
 from __future__ import annotations
@@ -151,10 +155,9 @@ class DockerSemantics:
             return self._isolation(src, dst, eng, c)
         if dst is not None and _docker(dst) and not _docker(src):
             return self._direct(world, dst, eng, c)
-        if net.engine.get("desktop"):
-            # Docker Desktop's VM runs only the engine's own rules: they accept traffic out of a bridge
-            return Verdict("accept", f"Docker accepts traffic out of network {_name(net)}", eng.label, eng.evidence)
-        return None  # out to the LAN or in from it: Docker's ACCEPT rules; the host's own rules are unread
+        # out of a bridge: Docker's own rules accept it, but the host's (or Docker Desktop
+        # VM's) other rules may not, and they were not read: unread, never assumed
+        return None
 
     def _isolation(self, src: Network, dst: Network, eng: _Engine, c: Crossing) -> Verdict:
         mode = str(dst.engine.get("gateway_mode_ipv4" if c.dst.version == 4 else "gateway_mode_ipv6") or "nat")

@@ -7,7 +7,11 @@ LAN reaching a published port) crosses that node's packet filter at a *hook*:
   ICC is off);
 * ``forward``: routed through the node, from one network to another;
 * ``publish``: arriving at a published port (DNAT, or docker-proxy relaying it);
-* ``input``: delivered to the node's own address.
+* ``input``: delivered to the node's own address;
+* ``output``: leaving the node that sent it (its ``OUTPUT`` chain), where the path
+  starts, when the packet goes to another node. Not met by a LAN sender (another
+  device: its filter is not this machine's) nor by the Windows host (Windows Firewall
+  allows outbound by default, and netatlas reads its inbound rules).
 
 Each :class:`Authority` judges the crossings it has evidence for and says nothing
 (``None``) about the rest. They are asked in order, and the first verdict decides: a
@@ -33,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AUTHORITIES", "Authority", "Crossing", "Decision", "Hook", "Verdict", "judge", "unread_filter"]
 
-Hook = Literal["bridge", "forward", "publish", "input"]
+Hook = Literal["bridge", "forward", "publish", "input", "output"]
 Decision = Literal["accept", "drop", "unknown"]
 
 FILTERING_KINDS = frozenset({"host", "vm", "distro"})
@@ -51,7 +55,7 @@ class Crossing:
         dst: its destination address at this point (after DNAT for ``forward``).
         port: its TCP destination port, if any.
         in_net: the network it arrived on (``None``: unknown, or the node's own).
-        out_net: the network it leaves by (``forward``, ``bridge``).
+        out_net: the network it leaves by (``forward``, ``bridge``, ``output``).
         forward: for ``publish``, the published port it enters by.
         target_net: for ``publish``, the network of the container it is relayed to.
         src: the packet's source address where the walk knows it (else the sender's

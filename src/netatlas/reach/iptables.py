@@ -4,6 +4,7 @@ The tables a packet meets, in netfilter's order (priorities raw −300, mangle �
 −100, filter 0, security 50), per hook of :mod:`netatlas.reach.filters`:
 
 * ``input``: PREROUTING (raw, mangle, nat), then INPUT (mangle, filter, security);
+* ``output``: OUTPUT alone (raw, mangle, nat, filter, security), the node's own packet;
 * ``forward`` and ``bridge`` (a bridged frame goes through iptables when
   ``br_netfilter`` is loaded, as Docker loads it): PREROUTING, then FORWARD;
 * ``publish``: PREROUTING, whose nat ``DNAT`` sends the packet on through FORWARD to
@@ -41,6 +42,7 @@ _ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),
     "INPUT": ("mangle", "filter", "security"),
     "FORWARD": ("mangle", "filter", "security"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
 }
 _QUIET = frozenset(
     {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "CT", "TRACE", "NOTRACK", "TCPMSS", "CHECKSUM", "TOS", "DSCP"}
@@ -187,6 +189,12 @@ def _sets(records: list[FirewallRecord], family: int) -> list[_Set]:
 
 
 def _judge_one(world: _World, c: Crossing, p: Packet, rs: _Set) -> _Result:
+    if c.hook == "output":
+        out = _hook(rs, "OUTPUT", p)
+        if out.dnat is not None and out.dnat[0] != p.dst:
+            why = f"it rewrites the destination to {out.dnat[0]}, a path netatlas did not follow"
+            return replace(out, decision="unknown", why=why)
+        return out
     pre = _hook(rs, "PREROUTING", p)
     if pre.decision != "accept":
         return pre
@@ -232,7 +240,9 @@ def _fixes(c: Crossing, p: Packet, r: _Result) -> tuple[str, ...]:
             out.append(allow if p.dport is not None else "ufw allow proto icmp")
         else:
             out.append(f"ufw route allow proto tcp to {p.dst} port {p.dport}" if p.dport else "ufw route allow")
-    if c.hook in ("forward", "bridge") or (c.hook == "publish" and p.dnat):
+    if c.hook == "output":
+        out.append(f"iptables -I OUTPUT -d {p.dst}{port} -j ACCEPT")
+    elif c.hook in ("forward", "bridge") or (c.hook == "publish" and p.dnat):
         out.append(f"iptables -I DOCKER-USER{src} -d {p.dst}{port} -j ACCEPT")
     else:
         out.append(f"iptables -I INPUT{src} -d {p.dst}{port} -j ACCEPT")

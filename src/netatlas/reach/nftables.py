@@ -6,7 +6,8 @@ and the next still sees the packet, ``drop``/``reject`` end it for good, a base
 chain's end (or ``return`` in it) is its policy. ``jump`` comes back, ``goto`` does
 not. The hooks per crossing (see :mod:`netatlas.reach.filters`): ``prerouting`` then
 ``input`` or ``forward``; a published port's ``dnat`` in a prerouting nat chain sends
-it through ``forward`` (``ct status dnat``), else through ``input``.
+it through ``forward`` (``ct status dnat``), else through ``input``; the node's own
+packet (``output``) meets the ``output`` hook alone.
 
 Named sets are looked up in the ruleset (``ip saddr @allowed``). Expressions netatlas
 does not read (``xt`` matches iptables-nft wrote, verdict maps, marks, limits) make the
@@ -176,8 +177,10 @@ def evaluate(world: _World, crossing: Crossing, packet: Packet, records: list[Fi
     if not recs:
         return None
     p = packet
-    pre = _hook(recs, "prerouting", p)
-    if pre.decision == "accept" and crossing.hook == "publish" and pre.dnat is not None:
+    pre = _hook(recs, "prerouting", p) if crossing.hook != "output" else _Result("accept")
+    if crossing.hook == "output":
+        r = _hook(recs, "output", p)
+    elif pre.decision == "accept" and crossing.hook == "publish" and pre.dnat is not None:
         addr, port = pre.dnat
         net = world.network_of(addr)
         oif = next(

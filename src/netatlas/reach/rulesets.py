@@ -12,6 +12,15 @@ Several rulesets on one node all see the packet (netfilter runs every table's ba
 chains: iptables' and nftables' alike), so the verdicts combine: a drop by any of
 them drops it, else one that cannot be evaluated makes the answer unknown, else it is
 accepted. A verdict quotes the rule that decided (chain, number, text, evidence id).
+
+Docker bridge traffic is judged by a read ruleset only when that ruleset holds
+Docker's rules (:func:`has_docker_rules`): a ``DOCKER`` or ``DOCKER-…`` chain, or
+the nftables backend's ``docker-bridges`` table, of the packet's family. Without
+them Docker's rules live where netatlas did not look (the other iptables backend,
+a Docker Desktop engine whose VM shows a ruleset of its own), so an *accept* of
+what was read says nothing and the engine semantics decide
+(:mod:`netatlas.reach.engine`); a *drop* or an unknown rule still stands, since
+every ruleset on the hook sees the packet.
 """
 
 from __future__ import annotations
@@ -30,7 +39,16 @@ from netatlas.reach.filters import Crossing, Verdict
 if TYPE_CHECKING:
     from netatlas.reach.world import _World
 
-__all__ = ["DIALECTS", "Packet", "ReadRulesets", "iface_matches", "in_ports", "in_prefixes", "packet_of"]
+__all__ = [
+    "DIALECTS",
+    "Packet",
+    "ReadRulesets",
+    "has_docker_rules",
+    "iface_matches",
+    "in_ports",
+    "in_prefixes",
+    "packet_of",
+]
 
 DIALECTS: dict[str, str] = {
     "iptables": "netatlas.reach.iptables",
@@ -247,6 +265,26 @@ def _dialect(name: str) -> Evaluate | None:
     return found
 
 
+def has_docker_rules(records: list[FirewallRecord], family: int) -> bool:
+    """Whether the rulesets of ``family`` hold Docker's own rules (a ``DOCKER…`` chain, or ``docker-bridges``)."""
+    fams = {"inet", "ip" if family == 4 else "ip6"}
+    for rec in records:
+        for t in rec.ruleset.tables:
+            if t.family not in fams:
+                continue
+            if t.name == "docker-bridges" or any(c.name == "DOCKER" or c.name.startswith("DOCKER-") for c in t.chains):
+                return True
+    return False
+
+
+def _docker_traffic(crossing: Crossing) -> bool:
+    """Whether the crossing carries traffic into, out of or across a Docker bridge network."""
+    return any(
+        net is not None and net.engine.get("engine") == "docker" and net.engine.get("driver") in (None, "bridge")
+        for net in (crossing.in_net, crossing.out_net, crossing.target_net)
+    )
+
+
 class ReadRulesets:
     """The rulesets read on the crossing's node decide, every dialect in turn, combined."""
 
@@ -255,6 +293,19 @@ class ReadRulesets:
         if not records:
             return None
         packet = packet_of(world, crossing)
+        verdict = self._combined(world, crossing, packet, records)
+        if (
+            verdict is not None
+            and verdict.decision == "accept"
+            and _docker_traffic(crossing)
+            and not has_docker_rules(records, packet.family)
+        ):
+            return None  # Docker's rules were not among those read: the engine semantics decide
+        return verdict
+
+    def _combined(
+        self, world: _World, crossing: Crossing, packet: Packet, records: list[FirewallRecord]
+    ) -> Verdict | None:
         by_dialect: dict[str, list[FirewallRecord]] = {}
         for r in records:
             by_dialect.setdefault(r.ruleset.dialect, []).append(r)

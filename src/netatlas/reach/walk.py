@@ -297,6 +297,8 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         hops=[Hop(src.id, None, address, "start", f"from {src.name} to {address}" + (f":{port}" if port else ""))],
         reached=False,
     )
+    if not _left_sender(world, walk, src, address, port):
+        return walk
     cur, origin = src, src.id
     in_net: Network | None = None  # the network the packet arrived on at cur
     came = False  # whether it arrived at cur from another node (its filter then decides)
@@ -420,6 +422,33 @@ def _walk(world: _World, src: Node, address: IPAddress, port: int | None) -> _Wa
         cur, in_net, came = world.nodes[nid], link, True
     walk.stopped_at, walk.reason = cur.id, "too many hops"
     return walk
+
+
+def _left_sender(world: _World, walk: _Walk, src: Node, address: IPAddress, port: int | None) -> bool:
+    """The sender's own ``output`` filter, met where the packet leaves it for another node.
+
+    Judged by the sender's ruleset where it was read, listed as unread where not (a
+    container's is taken as empty, see :func:`netatlas.reach.filters.unread_filter`).
+    Not met: by a packet that stays on the sender (as its input is not judged either);
+    by the Windows host, whose outbound Windows Firewall default is Allow and whose
+    inbound rules are what netatlas reads; by a LAN sender, another device whose
+    filter is no part of this machine's map.
+    """
+    if address.is_loopback or any(p[0] == src.id for p in world.held.get(address, [])):
+        return True
+    host = world.host
+    if src.id in world.windows or host is None or src.id not in world.descendants(host.id):
+        return True
+    route = _route(world, src, address)
+    iface = route[1] if route is not None else None
+    out_net = _link(world, src, iface, route[0] or address) if route is not None else None
+    mine = (
+        a
+        for net, _i, a in world.attached.get(src.id, [])
+        if out_net is not None and net.id == out_net.id and a is not None and a.version == address.version
+    )
+    crossing = Crossing(src, "output", src.id, address, port, out_net=out_net, src=next(mine, None), out_iface=iface)
+    return walk.cross(world, crossing, iface)
 
 
 def _into_engine_bridge(world: _World, node: Node, address: IPAddress) -> bool:
