@@ -103,6 +103,7 @@ class Topo:
     pod: Pod
     atlas: Any
     port: int
+    bundle: Any
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,8 @@ def topo(pod: Pod) -> Topo:
     pod.run("run", "-d", "--name", pod.name("i1"), "--network", pod.name("pint"), IMAGE, *httpd)
     pod.run("create", "--name", pod.name("created"), "--network", pod.name("p1"), "-p", f"{port + 1}:80", IMAGE, *httpd)
     only = [k for k in kinds() if k not in ("getent-hosts", "dns-answers-json")]
-    return Topo(pod, netatlas.build_atlas(netatlas.scan(only=only)), port)
+    bundle = netatlas.scan(only=only)
+    return Topo(pod, netatlas.build_atlas(bundle), port, bundle)
 
 
 def test_containers_appear_by_name_and_published_ports_are_forwards(topo: Topo) -> None:
@@ -162,3 +164,23 @@ def test_fixes_speak_podman(topo: Topo) -> None:
     assert any("podman network" in f for f in internal.fixes), internal.fixes
     lan = why(topo.atlas, "host", p.address("d1"), 80)
     assert lan.verdict == "delivered"  # the host reaches its containers
+
+
+def test_verify_probes_from_inside_podman_containers_and_every_check_agrees(topo: Topo) -> None:
+    """``netatlas verify`` enters podman's containers by their namespace, as Docker's."""
+    from netatlas.verify import verify_machine
+
+    p = topo.pod
+    report = verify_machine(bundle=topo.bundle, atlas=topo.atlas, limit=50000)
+    places = {f"container:{p.name(c)}" for c in ("w1", "d1", "i1")}
+    assert not [s for s in report.skipped if "podman" in s], report.skipped
+    mine = {p.address(c) for c in ("w1", "d1", "i1")}
+    ours = [
+        c
+        for c in report.checks
+        if c.place in places and c.probe in ("tcp", "route") and c.target.rsplit(":", 1)[0] in mine
+    ]
+    assert {c.place for c in ours} == places
+    assert len(ours) >= 12, len(ours)
+    wrong = [(c.result, c.probe, c.place, c.target, c.predicted, c.observed) for c in ours if c.result != "agree"]
+    assert not wrong, wrong

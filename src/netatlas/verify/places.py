@@ -121,6 +121,6 @@ def places(bundle: Bundle, atlas: Atlas, *, system: str = "Linux") -> tuple[list
             from netatlas.collect.windows import wsl
 
             out.append(Place(v.id, node, "exec", argv=(wsl(), "-d", v.name, "--exec")))
-        elif v.channel not in ("docker-api",):
+        elif v.channel not in ("docker-api", "podman-cli"):  # an engine's own channel is no place
             skipped.append(f"{v.id}: probing through {v.channel or 'this channel'} is not supported")
     return out, skipped
