@@ -25,6 +25,7 @@ class VantageKind(str, Enum):
     DOCKER_DESKTOP_VM = "docker-desktop-vm"
     DOCKER_ENGINE = "docker-engine"
     PODMAN_ENGINE = "podman-engine"
+    PODMAN_MACHINE = "podman-machine"
     CONTAINER = "container"
     POD = "pod"
     LINUX_HOST = "linux-host"
