@@ -16,7 +16,7 @@ key                         field                               why it matters
 ``user_mode_networking``    ``UserModeNetworking``              WSL: gvproxy instead of NAT
 ``remote_username``         ``SSHConfig.RemoteUsername``        the rootless user (``user``)
 ``ssh_port``                ``SSHConfig.Port``                  the host port of its SSH
-``podman_socket``           ``ConnectionInfo.PodmanSocket.Path`` the API socket on the host
+``podman_api``              ``ConnectionInfo.PodmanSocket.Path`` the API's Unix path on the host
 ``podman_pipe``             ``ConnectionInfo.PodmanPipe.Path``  Windows: the API named pipe
 ``line``                    (where the object starts)
 ==========================  ==================================  ===============================
@@ -84,7 +84,7 @@ def _machine(line: int, obj: Mapping[str, Any], warnings: Warnings) -> dict[str,
     port = ssh.get("Port") if isinstance(ssh, Mapping) else None
     if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
         out["ssh_port"] = port
-    for key, field in (("podman_socket", "PodmanSocket"), ("podman_pipe", "PodmanPipe")):
+    for key, field in (("podman_api", "PodmanSocket"), ("podman_pipe", "PodmanPipe")):
         path = text_field(obj, "ConnectionInfo", field, "Path")
         if path is not None:
             out[key] = path
