@@ -11,7 +11,10 @@ What is real and what is constructed:
   (Debian 12, rootful, netavark absent: CNI) recorded on the netatlas CI machine with a
   network ``pmx-app``, a running ``pmx-web`` publishing 28081->80, a running ``pmx-db``
   and a created ``pmx-old`` publishing 28082->80. They stand in for the engine in a
-  machine: a machine runs the same podman CLI, whose JSON is the same. ``--capture``
+  machine: a machine runs the same podman CLI, whose JSON is the same. So are
+  ``exec-*`` (stdout, stderr, and exit codes in ``exec-codes.json``): what
+  ``podman exec ID …`` printed inside the two running containers, busybox images
+  whose ``ip`` knows no ``-j`` and which have no ``getent``. ``--capture``
   records them again from the podman on this machine (rootful, ``CONTAINERS_CONF``
   as the CI sets it); without it they are left as they are.
 * ``machine-list.out`` and ``machine-inspect.out`` are constructed, byte for byte as
@@ -53,12 +56,23 @@ MAC_PODMAN = "/opt/podman/bin/podman"
 MACHINE = "podman-machine-default"
 CONTAINERS = ("pmx-web", "pmx-db", "pmx-old")
 NETWORKS = ("pmx-app", "podman")
+EXECS = {
+    "resolv-conf": ("cat", "/etc/resolv.conf"),
+    "hosts": ("cat", "/etc/hosts"),
+    "ip-addr-json": ("ip", "-j", "address"),
+    "ip-route-json": ("ip", "-j", "route", "show", "table", "all"),
+    "getent-hosts": ("getent", "hosts", "host.containers.internal"),
+}
+"""What is run inside each running container (collect/docker_exec.py container_sources)."""
+RUNNING = ("pmx-web", "pmx-db")
 ENGINE_FILES = (
     "engine-info.out",
     "engine-network-ls.out",
     "engine-network-inspect.out",
     "engine-ps.out",
     *(f"engine-inspect-{c}.out" for c in CONTAINERS),
+    *(f"exec-{c}-{k}.{ext}" for c in RUNNING for k in EXECS for ext in ("out", "err")),
+    "exec-codes.json",
 )
 
 
@@ -204,6 +218,16 @@ def _engine_commands(prefix: list[str], note: str) -> list[dict[str, Any]]:
         {"argv": [*prefix, "inspect", "--type", "container", ids[c]], "file": f"engine-inspect-{c}.out"}
         for c in CONTAINERS
     ]
+    codes = json.loads((WIN / "exec-codes.json").read_text())
+    for c in RUNNING:
+        for kind, args in EXECS.items():
+            name = f"exec-{c}-{kind}"
+            entry: dict[str, Any] = {"argv": [*prefix, "exec", ids[c], *args], "file": f"{name}.out"}
+            if codes[name]:
+                entry["exit_code"] = codes[name]
+            if (WIN / f"{name}.err").read_bytes():
+                entry["stderr"] = f"{name}.err"
+            out.append(entry)
     for c in out:
         c["note"] = note
     return out
@@ -269,6 +293,11 @@ def capture() -> None:
     def run(*args: str) -> bytes:
         return subprocess.run([podman, *args], check=True, capture_output=True, env=os.environ).stdout
 
+    def run_any(*args: str) -> tuple[bytes, bytes, int]:
+        done = subprocess.run([podman, *args], check=False, capture_output=True, env=os.environ)
+        return done.stdout, done.stderr, done.returncode
+
+    codes: dict[str, int] = {}
     files = {
         "engine-info.out": run("info", "--format", "json"),
         "engine-network-ls.out": run("network", "ls", "--format", "json"),
@@ -278,6 +307,12 @@ def capture() -> None:
     for c in CONTAINERS:
         cid = run("inspect", "--format", "{{.Id}}", c).decode().strip()
         files[f"engine-inspect-{c}.out"] = run("inspect", "--type", "container", cid)
+        if c not in RUNNING:
+            continue
+        for kind, args in EXECS.items():
+            name = f"exec-{c}-{kind}"
+            files[f"{name}.out"], files[f"{name}.err"], codes[name] = run_any("exec", cid, *args)
+    files["exec-codes.json"] = (json.dumps(codes, indent=2, sort_keys=True) + "\n").encode()
     WIN.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (WIN / name).write_bytes(data)

@@ -105,8 +105,42 @@ def test_windows_machine_is_a_vantage_with_its_parent_and_its_engine() -> None:
     }
     # its distro is the machine's: not entered again as a WSL distro
     assert f"wsl:{MACHINE}" not in {v.id for v in b.vantages}
-    assert not [e.id for e in b.evidence if e.failure is not None]
+    assert _failures(b) == BUSYBOX_FAILURES
     assert {e.kind for e in b.evidence} <= set(windows.PRODUCES)
+
+
+BUSYBOX_FAILURES = {
+    f"container:{c}/{kind}": code
+    for c in ("pmx-web", "pmx-db")
+    for kind, code in (
+        ("ip-addr-json", "exit-status"),
+        ("ip-route-json", "exit-status"),
+        ("getent-hosts", "missing-binary"),
+    )
+}
+"""The only failures of the replays: the busybox containers' ``ip`` knows no ``-j`` and they have no ``getent``."""
+
+
+def _failures(b: Bundle) -> dict[str, str]:
+    return {e.id: e.failure.code for e in b.evidence if e.failure is not None}
+
+
+def test_windows_running_containers_are_entered_with_podman_exec_through_the_machine() -> None:
+    rr, b = _win()
+    got = {v.id: (v.parent, v.channel) for v in b.vantages if v.kind is VantageKind.CONTAINER}
+    engine = f"podman-engine:{MACHINE}"
+    assert got == {"container:pmx-web": (engine, "podman-exec"), "container:pmx-db": (engine, "podman-exec")}
+    execs = [c for c in rr.calls if c[7:8] == ("exec",)]
+    assert len(execs) == 10 and all(c[:7] == (WSL, "-d", MACHINE, "-u", "root", "--exec", "podman") for c in execs)
+    hosts = next(e for e in b.evidence if e.id == "container:pmx-web/hosts")
+    assert b"host.containers.internal" in hosts.data
+    atlas = build_atlas(b)
+    web = atlas.node("node:container:pmx-web")
+    assert web is not None and web.parent == f"node:podman-machine:{MACHINE}"
+    # its addresses come from the engine: BusyBox's ip printed none as JSON
+    assert [str(a.address) for i in web.interfaces for a in i.addresses] == ["10.89.0.4"]
+    names = {(n.name, tuple(str(a) for a in n.addresses)) for n in atlas.names if n.vantage == "container:pmx-web"}
+    assert ("host.containers.internal", ("10.89.0.1",)) in names
 
 
 def test_windows_engine_is_asked_through_wsl_exec_as_root() -> None:
@@ -206,9 +240,9 @@ def test_macos_machine_via_connection_and_gvproxy_forward() -> None:
     engine = [c for c in rr.calls if _engine(c)]
     assert engine and all(c[1:3] == ("--connection", f"{MACHINE}-root") for c in engine)
     assert not [c for c in rr.calls if "krun" in c]  # stopped: nothing asked
-    assert not [e.id for e in b.evidence if e.failure is not None]
+    assert _failures(b) == BUSYBOX_FAILURES
     atlas = build_atlas(b)
-    assert not atlas.problems
+    assert {p.evidence for p in atlas.problems} == set(BUSYBOX_FAILURES)
     node = atlas.node(f"node:podman-machine:{MACHINE}")
     assert node is not None and node.kind == "vm" and node.parent == "node:host"
     fwd = [f for f in atlas.forwards if f.via == "gvproxy"]

@@ -236,9 +236,17 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
     """
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
     states = {c.name: c.state for o in obs.values() for c, _ev in o.containers if c.state}
+    reported = {c.name: (c, o.vantage.name) for o in obs.values() for c, _ev in o.containers}
     for i, n in enumerate(nodes):
         if n.kind == "container" and n.name in states:
-            nodes[i] = _with(n, state=states[n.name])
+            nodes[i] = n = _with(n, state=states[n.name])
+        if n.kind == "container" and n.name in reported and not any(x.addresses for x in n.interfaces):
+            # entered, but its addresses were not read (BusyBox's ip has no -j): the engine's say
+            c, engine = reported[n.name]
+            ifaces = _reported_interfaces(c)
+            if any(x.addresses for x in ifaces):
+                why = f"addresses as reported by the engine ({engine}); not read from inside"
+                nodes[i] = _with(n, interfaces=ifaces, reason=f"{n.reason}; {why}" if n.reason else why)
     for vid, o in obs.items():
         by_id = {c.id: c.name for c, _ev in o.containers if c.id}
         for c, _ev in o.containers:
@@ -261,15 +269,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                 )
                 continue
             live = _live(c)
-            ifaces = tuple(
-                Interface(
-                    name=f"eth{i}",
-                    mac=m.mac if live else None,
-                    addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
-                    description=f"on {m.name}",
-                )
-                for i, m in enumerate(c.networks)
-            )
+            ifaces = _reported_interfaces(c)
             reason = f"reported by the engine ({o.vantage.name}); not scanned from inside"
             if not live:
                 ports = [f"{p.host_port}->{p.container_port}/{p.protocol}" for p in c.ports if p.host_port]
@@ -331,6 +331,20 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                             reason=f"default gateway of {n.name} ({iface.name})",
                         )
                     )
+
+
+def _reported_interfaces(c: Container) -> tuple[Interface, ...]:
+    """A container's interfaces as its engine reports them (none holds an address unless it runs)."""
+    live = _live(c)
+    return tuple(
+        Interface(
+            name=f"eth{i}",
+            mac=m.mac if live else None,
+            addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
+            description=f"on {m.name}",
+        )
+        for i, m in enumerate(c.networks)
+    )
 
 
 def _gateway_mac(obs: dict[str, Observation], node: Node, gw: IPAddress, interface: str | None) -> str | None:

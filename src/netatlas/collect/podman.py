@@ -34,7 +34,7 @@ import platform
 import shutil
 from collections.abc import Callable, Sequence
 
-from netatlas.collect import containers
+from netatlas.collect import containers, docker_exec
 from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
@@ -77,7 +77,9 @@ def plan(runner: Runner, *, system: str | None = None, binary: str | None = None
     return engine_plan(runner, [podman], engine, enter=True)
 
 
-def engine_plan(runner: Runner, prefix: Sequence[str], engine: Vantage, *, enter: bool = False) -> list[Planned]:
+def engine_plan(
+    runner: Runner, prefix: Sequence[str], engine: Vantage, *, enter: bool = False, exec_into: bool = False
+) -> list[Planned]:
     """One podman engine, run as ``[*prefix, ARG…]``: its info, networks and containers.
 
     The same reads serve podman on this Linux host (``prefix`` ``[podman]``) and the
@@ -90,6 +92,10 @@ def engine_plan(runner: Runner, prefix: Sequence[str], engine: Vantage, *, enter
         engine: the engine's vantage; its id prefixes every evidence id.
         enter: also plan each running rootful container as a vantage entered by its
             namespace: only where the containers' processes are this machine's.
+        exec_into: also plan each running container (at most
+            :data:`~netatlas.collect.docker_exec.MAX_CONTAINERS`) as a vantage entered
+            with ``[*prefix, "exec", ID, …]`` (channel ``podman-exec``): where the
+            containers run in a machine this kernel cannot enter.
     """
     base = engine.id
     pre = list(prefix)
@@ -116,12 +122,35 @@ def engine_plan(runner: Runner, prefix: Sequence[str], engine: Vantage, *, enter
         cname = _name(c.get("Names"), cid)
         detail = runner.run([*pre, "inspect", "--type", "container", cid])
         sources.append(Source(f"{base}/container/{cname}", "docker-inspect", _answered(detail), fetched=detail))
-        if not enter or rootless or c.get("State") != "running":
+        if c.get("State") != "running":
+            continue
+        if exec_into and len(out) < docker_exec.MAX_CONTAINERS and not _shares_namespace(detail):
+            entered = docker_exec.vantage(cname, cid, base, argv=pre, names=NAMES, channel="podman-exec")
+            if entered is not None:
+                out.append(entered)
+            continue
+        if not enter or rootless:
             continue
         planned = _vantage(runner, cname, cid, detail, base)
         if planned is not None:
             out.append(planned)
     return [Planned(engine, sources), *out]
+
+
+NAMES = ("host.containers.internal",)
+"""The host's name podman writes into every container's hosts file (podman-run(1))."""
+
+
+def _shares_namespace(detail: Result) -> bool:
+    """A container in the host's or another container's namespace (``--network host|container:X``)."""
+    try:
+        doc = json.loads(detail.stdout)
+    except ValueError:
+        return False
+    obj = doc[0] if isinstance(doc, list) and doc else doc
+    host_cfg = obj.get("HostConfig") if isinstance(obj, dict) else None
+    mode = str(host_cfg.get("NetworkMode") or "") if isinstance(host_cfg, dict) else ""
+    return mode == "host" or mode.startswith("container:")
 
 
 def _answered(res: Result) -> Callable[[Runner], Result]:

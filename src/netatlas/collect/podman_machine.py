@@ -24,9 +24,12 @@ Podman runs Linux containers on Windows and macOS inside a VM it manages, a
 
 Vantages: ``podman-machine:NAME`` (kind ``podman-machine``, parent ``host``) and
 ``podman-engine:NAME`` (kind ``podman-engine``, parent the machine): the merge puts the
-engine's networks and containers on the machine's node. Containers are not entered:
-they are known by name from the engine's inspect. A stopped machine has no engine
-to ask: it is in the list, and nothing runs for it.
+engine's networks and containers on the machine's node. Each running container is
+also a vantage ``container:<name>`` (channel ``podman-exec``), entered with the
+engine's own ``exec`` through the machine (``… podman exec ID cat /etc/hosts``, as
+:mod:`netatlas.collect.docker_exec` enters Docker Desktop's), asking
+``host.containers.internal`` from inside. A stopped machine has no engine to ask: it
+is in the list, and nothing runs for it.
 
 Only the podman of the platform netatlas runs on is looked for (a replay of another
 platform finds none unless given one). A failing ``podman machine list`` is a recorded
@@ -40,7 +43,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netatlas.collect import podman
+from netatlas.collect import docker_exec, podman
 from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner
 from netatlas.errors import ParseError
@@ -48,7 +51,14 @@ from netatlas.model import Vantage, VantageKind
 
 __all__ = ["PLATFORMS", "PRODUCES", "Machine", "distro_name", "find_podman", "machines", "plan"]
 
-PRODUCES = ("podman-machine-list", "podman-machine-inspect", "podman-info", "docker-network-inspect", "docker-inspect")
+PRODUCES = (
+    "podman-machine-list",
+    "podman-machine-inspect",
+    "podman-info",
+    "docker-network-inspect",
+    "docker-inspect",
+    *docker_exec.PRODUCES,
+)
 PLATFORMS = ("Windows", "Darwin")
 ROOTLESS_USER = "user"
 """The machine's rootless user when ``RemoteUsername`` is not given (podman's ``defaultRemoteUser``)."""
@@ -176,5 +186,5 @@ def plan(
             parent=mid,
             channel=channel,
         )
-        out.extend(podman.engine_plan(runner, prefix, engine))
+        out.extend(podman.engine_plan(runner, prefix, engine, exec_into=True))
     return host, out, found
