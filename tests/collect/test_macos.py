@@ -45,8 +45,9 @@ def test_macos_host_scan() -> None:
         ("host", VantageKind.MACOS_HOST, "kbrazil-mac.attlocal.net", None)
     ]
     # no admin-settings.json on this Mac: an optional source, absent; no podman either (no machines)
-    absent = {"docker-desktop-admin-settings", *podman_machine.PRODUCES}
-    assert {e.kind for e in b.evidence} == set(macos.PRODUCES) - absent
+    assert {e.kind for e in b.evidence} == {s.kind for s in macos.host_sources()} - {"docker-desktop-admin-settings"}
+    assert {e.kind for e in b.evidence} <= set(macos.PRODUCES)
+    assert "podman-machine-list" in podman_machine.PRODUCES and "podman-machine-list" in macos.PRODUCES
     assert not [e.id for e in b.evidence if e.failure is not None]
     by_id = {e.id: e for e in b.evidence}
     assert by_id["host/docker-desktop-settings"].argv == ("read", SETTINGS)
