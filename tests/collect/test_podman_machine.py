@@ -34,6 +34,7 @@ WIN_INDEX: dict[str, Any] = json.loads((WIN / "index.json").read_text(encoding="
 MAC_INDEX: dict[str, Any] = json.loads((MAC / "index.json").read_text(encoding="utf-8"))
 WSL = "C:\\Windows\\System32\\wsl.exe"
 MACHINE = "podman-machine-default"
+FIND_PODMAN = podman_machine.find_podman  # before the fixture replaces it
 
 
 def _commands(folder: Path, index: dict[str, Any]) -> dict[tuple[str, ...], bytes | Result]:
@@ -223,6 +224,48 @@ def test_no_podman_plans_nothing() -> None:
     rr = ReplayRunner()
     host, planned, found = podman_machine.plan(rr, "Linux", binary="podman")
     assert (host, planned, found, rr.calls) == ([], [], [], [])
+
+
+def _listed(**changes: Any) -> bytes:
+    machines = json.loads((WIN / "machine-list.out").read_text())
+    machines[0].update(changes)
+    return json.dumps(machines, indent=4).encode()
+
+
+LIST_KEY = "\0".join([WIN_INDEX["binary"], "machine", "list", "--format", "json"])
+
+
+def test_windows_user_mode_networking_publishes_through_gvproxy() -> None:
+    _rr, b = _win(win_replay(**{LIST_KEY: _listed(UserModeNetworking=True)}))
+    fwd = [(f.via, f.listen_address, f.listen_port) for f in build_atlas(b).forwards if f.listen_port == 28081]
+    # gvproxy listens on Windows at the -p address (any, here), not WSL's loopback relay
+    assert fwd == [("gvproxy", None, 28081)]
+
+
+def test_windows_hyperv_machine_is_asked_through_its_connection() -> None:
+    rr, b = _win(win_replay(**{LIST_KEY: _listed(VMType="hyperv")}))
+    engine = [c for c in rr.calls if "--connection" in c]
+    assert engine == [(WIN_INDEX["binary"], "--connection", f"{MACHINE}-root", "info", "--format", "json")]
+    assert not [c for c in rr.calls if c[:7] == (WSL, "-d", MACHINE, "-u", "root", "--exec", "podman")]
+    machine = next(v for v in b.vantages if v.id == f"podman-machine:{MACHINE}")
+    assert machine.channel == "podman-connection"
+    # not recorded here: the engine is a recorded failure, and the scan goes on
+    assert _failures(b)[f"podman-engine:{MACHINE}/info"] == "missing-binary"
+
+
+def test_find_podman_only_on_this_platform_and_never_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted, real = tmp_path / "here", tmp_path / "bin"
+    for folder in (planted, real):
+        folder.mkdir()
+        (folder / "podman").write_text("#!/bin/sh\n")
+        (folder / "podman").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", f"here:{real}")
+    monkeypatch.setattr(podman_machine.platform, "system", lambda: "Darwin")
+    assert FIND_PODMAN("Darwin") == str(real / "podman")
+    assert FIND_PODMAN("Windows") is None  # a replay of another platform finds none
 
 
 def test_wsl_distro_names_follow_podmans_prefix() -> None:

@@ -38,6 +38,7 @@ failure and the scan goes on without machines.
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 from collections.abc import Callable
@@ -75,10 +76,21 @@ class Machine:
 
 
 def find_podman(system: str) -> str | None:
-    """``podman`` (``podman.exe``) on ``PATH``, when ``system`` is the platform netatlas runs on."""
+    """The podman client by its absolute path, when ``system`` is the platform netatlas runs on.
+
+    Windows: :func:`~netatlas.collect.runner.windows_program` (absolute ``PATH`` entries
+    only, ``.exe``/``.com`` only: never a ``podman.exe`` planted in the current folder).
+    macOS: the absolute ``PATH`` entries only, for the same reason.
+    """
     if platform.system() != system:
         return None
-    return shutil.which("podman.exe" if system == "Windows" else "podman")
+    path = os.environ.get("PATH", "")
+    if system == "Windows":
+        from netatlas.collect.runner import windows_program
+
+        return windows_program("podman", path, os.environ.get("PATHEXT"))
+    folders = os.pathsep.join(d for d in path.split(os.pathsep) if d.startswith("/"))
+    return shutil.which("podman", path=folders) if folders else None
 
 
 def distro_name(machine: str) -> str:
