@@ -268,6 +268,12 @@ def test_find_podman_only_on_this_platform_and_never_a_relative_path(
     assert FIND_PODMAN("Windows") is None  # a replay of another platform finds none
 
 
+def test_a_machine_name_that_could_be_an_option_is_not_passed_on() -> None:
+    rr, b = _win(win_replay(**{LIST_KEY: _listed(Name="--rootful")}))
+    assert not [c for c in rr.calls if "--rootful" in c]
+    assert not [v for v in b.vantages if v.kind is VantageKind.PODMAN_MACHINE]
+
+
 def test_wsl_distro_names_follow_podmans_prefix() -> None:
     assert podman_machine.distro_name("podman-machine-default") == "podman-machine-default"
     assert podman_machine.distro_name("dev") == "podman-dev"

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ PRODUCES = (
     *docker_exec.PRODUCES,
 )
 PLATFORMS = ("Windows", "Darwin")
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+"""A machine name as podman accepts one (its ``NameRegex``): never read as an option
+when it is passed on as one argv element."""
 ROOTLESS_USER = "user"
 """The machine's rootless user when ``RemoteUsername`` is not given (podman's ``defaultRemoteUser``)."""
 
@@ -181,8 +185,8 @@ def plan(
     found = machines(listed)
     out: list[Planned] = []
     for m in found:
-        if not m.running:
-            continue  # no engine to ask; the list says it is stopped
+        if not m.running or not _NAME.match(m.name):
+            continue  # no engine to ask (stopped), or a name podman itself would refuse
         mid = f"podman-machine:{m.name}"
         inspected = runner.run([client, "machine", "inspect", m.name])
         rootful = _rootful(inspected, m.name)
