@@ -133,6 +133,8 @@ def test_windows_running_containers_are_entered_with_podman_exec_through_the_mac
     assert got == {"container:pmx-web": (engine, "podman-exec"), "container:pmx-db": (engine, "podman-exec")}
     execs = [c for c in rr.calls if c[7:8] == ("exec",)]
     assert len(execs) == 10 and all(c[:7] == (WSL, "-d", MACHINE, "-u", "root", "--exec", "podman") for c in execs)
+    getent = next(e for e in b.evidence if e.id == "container:pmx-web/getent-hosts")
+    assert getent.failure is not None and getent.failure.message.startswith("getent: not in the image")
     hosts = next(e for e in b.evidence if e.id == "container:pmx-web/hosts")
     assert b"host.containers.internal" in hosts.data
     atlas = build_atlas(b)
