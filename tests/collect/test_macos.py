@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from netatlas.atlas import build_atlas
-from netatlas.collect import macos
+from netatlas.collect import macos, podman_machine
 from netatlas.collect.runner import ReplayRunner, Result
 from netatlas.collect.scan import scan
 from netatlas.model import Failure, VantageKind
@@ -44,8 +44,10 @@ def test_macos_host_scan() -> None:
     assert [(v.id, v.kind, v.name, v.parent) for v in b.vantages] == [
         ("host", VantageKind.MACOS_HOST, "kbrazil-mac.attlocal.net", None)
     ]
-    # no admin-settings.json on this Mac: an optional source, absent
-    assert {e.kind for e in b.evidence} == set(macos.PRODUCES) - {"docker-desktop-admin-settings"}
+    # no admin-settings.json on this Mac: an optional source, absent; no podman either (no machines)
+    assert {e.kind for e in b.evidence} == {s.kind for s in macos.host_sources()} - {"docker-desktop-admin-settings"}
+    assert {e.kind for e in b.evidence} <= set(macos.PRODUCES)
+    assert "podman-machine-list" in podman_machine.PRODUCES and "podman-machine-list" in macos.PRODUCES
     assert not [e.id for e in b.evidence if e.failure is not None]
     by_id = {e.id: e for e in b.evidence}
     assert by_id["host/docker-desktop-settings"].argv == ("read", SETTINGS)

@@ -15,7 +15,7 @@ this finding: a filter it did not read is listed by ``why`` as unread, never gue
 from __future__ import annotations
 
 from netatlas.analysis import Options
-from netatlas.model.atlas import Atlas, Finding
+from netatlas.model.atlas import PUBLISH_VIAS, Atlas, Finding
 from netatlas.reach import LAN, why
 
 __all__ = ["CODE", "DESCRIPTION", "check"]
@@ -49,7 +49,7 @@ def check(atlas: Atlas, options: Options) -> list[Finding]:
             continue
         node = atlas.node(f.node)
         name = node.name if node is not None else f.node
-        what = "netsh portproxy" if f.via == "portproxy" else "published port" if f.via == "docker-publish" else f.via
+        what = "netsh portproxy" if f.via == "portproxy" else "published port" if f.via in PUBLISH_VIAS else f.via
         evidence = tuple(dict.fromkeys(e for e in (f.evidence, *_evidence(atlas, f.node)) if e))
         found.append(
             Finding(

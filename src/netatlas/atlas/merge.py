@@ -64,6 +64,7 @@ _NODE_KIND: dict[VantageKind, NodeKind] = {
     VantageKind.DOCKER_DESKTOP_VM: "vm",
     VantageKind.DOCKER_ENGINE: "vm",
     VantageKind.PODMAN_ENGINE: "vm",
+    VantageKind.PODMAN_MACHINE: "vm",
     VantageKind.CONTAINER: "container",
     VantageKind.POD: "pod",
     VantageKind.NETNS: "netns",
@@ -235,9 +236,17 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
     """
     known = {n.name for n in nodes if n.kind in ("container", "pod")}  # pods scanned from inside
     states = {c.name: c.state for o in obs.values() for c, _ev in o.containers if c.state}
+    reported = {c.name: (c, o.vantage.name) for o in obs.values() for c, _ev in o.containers}
     for i, n in enumerate(nodes):
         if n.kind == "container" and n.name in states:
-            nodes[i] = _with(n, state=states[n.name])
+            nodes[i] = n = _with(n, state=states[n.name])
+        if n.kind == "container" and n.name in reported and not any(x.addresses for x in n.interfaces):
+            # entered, but its addresses were not read (BusyBox's ip has no -j): the engine's say
+            c, engine = reported[n.name]
+            ifaces = _reported_interfaces(c)
+            if any(x.addresses for x in ifaces):
+                why = f"addresses as reported by the engine ({engine}); not read from inside"
+                nodes[i] = _with(n, interfaces=ifaces, reason=f"{n.reason}; {why}" if n.reason else why)
     for vid, o in obs.items():
         by_id = {c.id: c.name for c, _ev in o.containers if c.id}
         for c, _ev in o.containers:
@@ -260,15 +269,7 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                 )
                 continue
             live = _live(c)
-            ifaces = tuple(
-                Interface(
-                    name=f"eth{i}",
-                    mac=m.mac if live else None,
-                    addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
-                    description=f"on {m.name}",
-                )
-                for i, m in enumerate(c.networks)
-            )
+            ifaces = _reported_interfaces(c)
             reason = f"reported by the engine ({o.vantage.name}); not scanned from inside"
             if not live:
                 ports = [f"{p.host_port}->{p.container_port}/{p.protocol}" for p in c.ports if p.host_port]
@@ -330,6 +331,20 @@ def _engine_nodes(obs: dict[str, Observation], nodes: list[Node], node_of: dict[
                             reason=f"default gateway of {n.name} ({iface.name})",
                         )
                     )
+
+
+def _reported_interfaces(c: Container) -> tuple[Interface, ...]:
+    """A container's interfaces as its engine reports them (none holds an address unless it runs)."""
+    live = _live(c)
+    return tuple(
+        Interface(
+            name=f"eth{i}",
+            mac=m.mac if live else None,
+            addresses=() if m.address is None or not live else (_addr(m.address, m.prefixlen),),
+            description=f"on {m.name}",
+        )
+        for i, m in enumerate(c.networks)
+    )
 
 
 def _gateway_mac(obs: dict[str, Observation], node: Node, gw: IPAddress, interface: str | None) -> str | None:
@@ -511,6 +526,7 @@ def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Port
                 )
             )
         engine_host = _publish_host(obs, vid, node_of)
+        via = _publish_via(obs, vid)
         for c, ev in o.containers:
             if not _live(c):
                 continue  # created or stopped: no docker-proxy, no DNAT rule until it runs
@@ -519,11 +535,11 @@ def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Port
                 if p.host_port is None:
                     continue
                 addr = next((m.address for m in c.networks if m.address is not None), None)
-                out.append(
+                out.extend(
                     PortForward(
                         node=engine_host,
-                        via="docker-publish",
-                        listen_address=p.host_ip,
+                        via=via,
+                        listen_address=listen,
                         listen_port=p.host_port,
                         connect_address=addr,
                         connect_port=p.container_port,
@@ -531,15 +547,72 @@ def _forwards(obs: dict[str, Observation], node_of: dict[str, str]) -> list[Port
                         target_node=target,
                         evidence=ev.id,
                     )
+                    for listen in _publish_listens(via, p.host_ip)
                 )
     return out
 
 
+_LOOPBACKS = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+
+
+def _publish_listens(via: str, host_ip: IPAddress | None) -> tuple[IPAddress | None, ...]:
+    """Where a published port listens on the node it is forwarded to.
+
+    A WSL machine's port reaches Windows by WSL's localhost forwarding, which listens
+    on both of Windows' loopbacks only (as for a distro's own listeners), and only for
+    a port bound to the machine's wildcard or loopback; one bound to another address
+    of the machine is not carried to Windows at all.
+    """
+    if via != "podman-wsl":
+        return (host_ip,)
+    if host_ip is None or host_ip.is_unspecified or host_ip.is_loopback:
+        return _LOOPBACKS
+    return ()
+
+
+def _machine(obs: dict[str, Observation], vid: str) -> Observation | None:
+    """The Podman machine an engine vantage runs in, if it runs in one."""
+    v = obs[vid].vantage
+    up = obs.get(v.parent or "")
+    if v.kind is VantageKind.PODMAN_ENGINE and up is not None and up.vantage.kind is VantageKind.PODMAN_MACHINE:
+        return up
+    return None
+
+
+def _publish_via(obs: dict[str, Observation], vid: str) -> str:
+    """How an engine's ``-p`` ports reach the node they listen on (:data:`PUBLISH_VIAS`).
+
+    A Podman machine on WSL without user-mode networking is reached through WSL's
+    localhost forwarding (``podman-wsl``); every other machine (macOS, Hyper-V, WSL
+    with ``UserModeNetworking``) has gvproxy listen on the host (``gvproxy``).
+    """
+    m = _machine(obs, vid)
+    if m is None:
+        return "docker-publish"
+    if m.vantage.channel == "wsl" and not _user_mode_networking(obs, m.vantage.name):
+        return "podman-wsl"
+    return "gvproxy"
+
+
+def _user_mode_networking(obs: dict[str, Observation], name: str) -> bool:
+    """Whether ``podman machine list`` says machine ``name`` uses user-mode networking."""
+    for o in obs.values():
+        listed = o.settings.get("podman_machines")
+        for m in listed if isinstance(listed, list) else []:
+            if isinstance(m, dict) and m.get("name") == name:
+                return m.get("user_mode_networking") is True
+    return False
+
+
 def _publish_host(obs: dict[str, Observation], vid: str, node_of: dict[str, str]) -> str:
-    """Where ``-p`` ports listen: the Windows/macOS host for Docker Desktop, else the engine's node."""
+    """Where ``-p`` ports listen: the host of Docker Desktop or of a Podman machine, else the engine's node."""
     v = obs[vid].vantage
     if v.kind is VantageKind.DOCKER_DESKTOP_VM and v.parent and v.parent in node_of:
         return node_of[v.parent]
+    machine = _machine(obs, vid)
+    if machine is not None and machine.vantage.parent in node_of:
+        # Podman Desktop publishes a machine's -p ports on the host it runs on (_publish_via)
+        return node_of[machine.vantage.parent or ""]
     if _desktop_engine(obs[vid]):
         # Docker Desktop forwards -p ports from the VM to the host it runs on
         up, seen = v.parent, {vid}

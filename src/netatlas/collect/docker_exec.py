@@ -64,15 +64,19 @@ _NOT_FOUND = re.compile(
 _NO_FILE = re.compile(rb"No such file or directory")
 
 
-def exec_argv(container_id: str, *argv: str) -> list[str]:
-    """``docker exec ID ARGV…``.
+def exec_argv(container_id: str, *argv: str, engine: Sequence[str] = (DOCKER,)) -> list[str]:
+    """``docker exec ID ARGV…``, or ``[*engine, "exec", ID, ARGV…]`` for another engine's CLI.
+
+    ``engine`` is the argv that runs the engine's client: a Podman machine's engine is
+    ``wsl.exe -d DISTRO -u root --exec podman`` or ``podman --connection NAME``, whose
+    ``exec`` takes the same arguments as Docker's.
 
     Raises:
         ValueError: ``container_id`` is not a hex container id.
     """
     if not _ID.match(container_id):
         raise ValueError(f"not a container id: {container_id!r}")
-    return [DOCKER, "exec", container_id, *argv]
+    return [*engine, "exec", container_id, *argv]
 
 
 def exec_checked(res: Result, *, file: bool = False, getent: bool = False) -> Result:
@@ -96,11 +100,12 @@ def exec_checked(res: Result, *, file: bool = False, getent: bool = False) -> Re
 
 
 def _program(argv: Sequence[str]) -> str:
-    """The program run inside: after ``--`` (kubectl), else after ``docker exec ID``."""
+    """The program run inside: after ``--`` (kubectl), else after ``… exec ID``."""
     args = list(argv)
     if "--" in args and args.index("--") + 1 < len(args):
         return args[args.index("--") + 1]
-    return args[3] if len(args) > 3 else args[-1]
+    at = len(args) - 1 - args[::-1].index("exec") if "exec" in args else 1
+    return args[at + 2] if len(args) > at + 2 else args[-1]
 
 
 def _run(argv: Sequence[str], **check: bool) -> Callable[[Runner], Result]:
@@ -108,30 +113,54 @@ def _run(argv: Sequence[str], **check: bool) -> Callable[[Runner], Result]:
     return lambda r: exec_checked(r.run(args, timeout=EXEC_TIMEOUT), **check)
 
 
-def container_sources(vantage_id: str, container_id: str) -> list[Source]:
+def container_sources(
+    vantage_id: str,
+    container_id: str,
+    *,
+    engine: Sequence[str] = (DOCKER,),
+    names: Sequence[str] = NAMES,
+) -> list[Source]:
     """The sources read inside container ``container_id`` through ``docker exec``.
+
+    Args:
+        vantage_id: prefixes each evidence id.
+        container_id: the hex id the engine reports.
+        engine: the argv of the engine's client (:func:`exec_argv`).
+        names: the engine's special names, resolved inside with ``getent hosts``.
 
     Raises:
         ValueError: ``container_id`` is not a hex container id.
     """
     p, cid = vantage_id, container_id
+
+    def argv(*args: str) -> list[str]:
+        return exec_argv(cid, *args, engine=engine)
+
     return [
-        Source(f"{p}/resolv-conf", "resolv-conf", _run(exec_argv(cid, "cat", "/etc/resolv.conf"), file=True)),
-        Source(f"{p}/hosts", "hosts", _run(exec_argv(cid, "cat", "/etc/hosts"), file=True)),
-        Source(f"{p}/ip-addr-json", "ip-addr-json", _run(exec_argv(cid, "ip", "-j", "address"))),
-        Source(
-            f"{p}/ip-route-json",
-            "ip-route-json",
-            _run(exec_argv(cid, "ip", "-j", "route", "show", "table", "all")),
-        ),
-        Source(f"{p}/getent-hosts", "getent-hosts", _run(exec_argv(cid, "getent", "hosts", *NAMES), getent=True)),
+        Source(f"{p}/resolv-conf", "resolv-conf", _run(argv("cat", "/etc/resolv.conf"), file=True)),
+        Source(f"{p}/hosts", "hosts", _run(argv("cat", "/etc/hosts"), file=True)),
+        Source(f"{p}/ip-addr-json", "ip-addr-json", _run(argv("ip", "-j", "address"))),
+        Source(f"{p}/ip-route-json", "ip-route-json", _run(argv("ip", "-j", "route", "show", "table", "all"))),
+        Source(f"{p}/getent-hosts", "getent-hosts", _run(argv("getent", "hosts", *names), getent=True)),
     ]
 
 
-def vantage(name: str, container_id: str, engine: str) -> Planned | None:
-    """Container ``name`` as a ``docker-exec`` vantage, or ``None`` for an id that is not one."""
+def vantage(
+    name: str,
+    container_id: str,
+    engine: str,
+    *,
+    argv: Sequence[str] = (DOCKER,),
+    names: Sequence[str] = NAMES,
+    channel: str = "docker-exec",
+) -> Planned | None:
+    """Container ``name`` as an exec vantage under ``engine``, or ``None`` for an id that is not one.
+
+    ``argv``, ``names`` and ``channel`` say which engine's client enters it (default
+    Docker's: ``docker exec``, Docker's special names, channel ``docker-exec``).
+    """
     if not _ID.match(container_id):
         return None
     vid = f"container:{name}"
-    v = Vantage(vid, VantageKind.CONTAINER, name, parent=engine, channel="docker-exec")
-    return Planned(v, container_sources(vid, container_id))
+    v = Vantage(vid, VantageKind.CONTAINER, name, parent=engine, channel=channel)
+    return Planned(v, container_sources(vid, container_id, engine=argv, names=names))

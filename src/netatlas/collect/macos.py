@@ -12,7 +12,10 @@ header) and Docker Desktop's settings (``docker-desktop-settings``, optional):
 (``docker-desktop-admin-settings``, optional: which settings are locked).
 
 Docker Desktop's VM and its containers are other collectors' vantages; nothing here
-enters them. Every command is a fixed argv; the only data used is the home folder,
+enters them. Podman Desktop's machines (a VM under ``applehv``, ``libkrun`` or
+``qemu``) are vantages with their parent, the Mac, and the engine in each is asked
+through ``podman --connection NAME`` (:mod:`netatlas.collect.podman_machine`).
+Every command is a fixed argv; the only data used is the home folder,
 and only as a file path for the runner to read.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from netatlas.collect import podman_machine
 from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
@@ -35,6 +39,7 @@ PRODUCES = (
     "resolv-conf",
     "docker-desktop-settings",
     "docker-desktop-admin-settings",
+    *podman_machine.PRODUCES,
 )
 ADMIN_SETTINGS = "/Library/Application Support/com.docker.docker/admin-settings.json"
 """Docker Desktop's Settings Management file on macOS (docker/docs, configure-json-file.md)."""
@@ -83,6 +88,7 @@ def _host_name(runner: Runner) -> str:
 
 
 def plan(runner: Runner) -> list[Planned]:
-    """The macOS host and its sources."""
+    """The macOS host and its sources, then each running Podman machine with its engine."""
     host = Vantage("host", VantageKind.MACOS_HOST, _host_name(runner))
-    return [Planned(host, host_sources())]
+    podman_host, machines, _listed = podman_machine.plan(runner, "Darwin")
+    return [Planned(host, [*host_sources(), *podman_host]), *machines]

@@ -32,14 +32,14 @@ from __future__ import annotations
 import json
 import platform
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from netatlas.collect import containers
+from netatlas.collect import containers, docker_exec
 from netatlas.collect.base import Planned, Source
 from netatlas.collect.runner import Result, Runner
 from netatlas.model import Vantage, VantageKind
 
-__all__ = ["ENGINE", "PLATFORMS", "PRODUCES", "plan"]
+__all__ = ["ENGINE", "PLATFORMS", "PRODUCES", "engine_plan", "plan"]
 
 ENGINE = "podman-engine"
 PRODUCES = ("podman-info", "docker-network-inspect", "docker-inspect", "ip-addr-json", "ip-route-json")
@@ -56,9 +56,9 @@ def _json_list(res: Result) -> list[object]:
     return doc if isinstance(doc, list) else []
 
 
-def _fetched(res: Result) -> Source:
+def _fetched(base: str, res: Result) -> Source:
     """A source whose result is already in hand (the list calls are asked at plan time)."""
-    return Source(f"{ENGINE}/networks", "docker-network-inspect", lambda _r: res, fetched=res)
+    return Source(f"{base}/networks", "docker-network-inspect", lambda _r: res, fetched=res)
 
 
 def plan(runner: Runner, *, system: str | None = None, binary: str | None = None) -> list[Planned]:
@@ -73,36 +73,84 @@ def plan(runner: Runner, *, system: str | None = None, binary: str | None = None
     podman = binary or shutil.which("podman")
     if system not in PLATFORMS or podman is None:
         return []
-    info = runner.run([podman, "info", "--format", "json"])
     engine = Vantage(ENGINE, VantageKind.PODMAN_ENGINE, "Podman", parent="host", channel="podman-cli")
-    sources = [Source(f"{ENGINE}/info", "podman-info", lambda _r: info, fetched=info)]
+    return engine_plan(runner, [podman], engine, enter=True)
+
+
+def engine_plan(
+    runner: Runner, prefix: Sequence[str], engine: Vantage, *, enter: bool = False, exec_into: bool = False
+) -> list[Planned]:
+    """One podman engine, run as ``[*prefix, ARG…]``: its info, networks and containers.
+
+    The same reads serve podman on this Linux host (``prefix`` ``[podman]``) and the
+    engine inside a Podman Desktop machine (``wsl.exe -d DISTRO -u root --exec podman``
+    on Windows, ``podman --connection NAME`` on macOS: :mod:`netatlas.collect.podman_machine`).
+
+    Args:
+        runner: how commands are run.
+        prefix: the argv that runs podman (every later argument is one element of its own).
+        engine: the engine's vantage; its id prefixes every evidence id.
+        enter: also plan each running rootful container as a vantage entered by its
+            namespace: only where the containers' processes are this machine's.
+        exec_into: also plan each running container (at most
+            :data:`~netatlas.collect.docker_exec.MAX_CONTAINERS`) as a vantage entered
+            with ``[*prefix, "exec", ID, …]`` (channel ``podman-exec``): where the
+            containers run in a machine this kernel cannot enter.
+    """
+    base = engine.id
+    pre = list(prefix)
+    info = runner.run([*pre, "info", "--format", "json"])
+    sources = [Source(f"{base}/info", "podman-info", lambda _r: info, fetched=info)]
     if info.failure is not None:
         return [Planned(engine, sources)]
     rootless = _rootless(info)
-    nets = runner.run([podman, "network", "ls", "--format", "json"])
+    nets = runner.run([*pre, "network", "ls", "--format", "json"])
     names = [str(n.get("name") or n.get("Name")) for n in _json_list(nets) if isinstance(n, dict)]
     if nets.failure is not None:
-        sources.append(_fetched(nets))
+        sources.append(_fetched(base, nets))
     elif names:
-        argv = [podman, "network", "inspect", *names]
-        sources.append(Source(f"{ENGINE}/networks", "docker-network-inspect", lambda r: r.run(argv)))
-    listed = runner.run([podman, "ps", "-a", "--format", "json"])
+        argv = [*pre, "network", "inspect", *names]
+        sources.append(Source(f"{base}/networks", "docker-network-inspect", lambda r: r.run(argv)))
+    listed = runner.run([*pre, "ps", "-a", "--format", "json"])
     if listed.failure is not None:
-        sources.append(Source(f"{ENGINE}/containers", "docker-inspect", lambda _r: listed, fetched=listed))
+        sources.append(Source(f"{base}/containers", "docker-inspect", lambda _r: listed, fetched=listed))
     out: list[Planned] = []
     for c in _json_list(listed):
         if not isinstance(c, dict) or not c.get("Id"):
             continue
         cid = str(c["Id"])
         cname = _name(c.get("Names"), cid)
-        detail = runner.run([podman, "inspect", "--type", "container", cid])
-        sources.append(Source(f"{ENGINE}/container/{cname}", "docker-inspect", _answered(detail), fetched=detail))
-        if rootless or c.get("State") != "running":
+        detail = runner.run([*pre, "inspect", "--type", "container", cid])
+        sources.append(Source(f"{base}/container/{cname}", "docker-inspect", _answered(detail), fetched=detail))
+        if c.get("State") != "running":
             continue
-        planned = _vantage(runner, cname, cid, detail)
+        if exec_into and len(out) < docker_exec.MAX_CONTAINERS and not _shares_namespace(detail):
+            entered = docker_exec.vantage(cname, cid, base, argv=pre, names=NAMES, channel="podman-exec")
+            if entered is not None:
+                out.append(entered)
+            continue
+        if not enter or rootless:
+            continue
+        planned = _vantage(runner, cname, cid, detail, base)
         if planned is not None:
             out.append(planned)
     return [Planned(engine, sources), *out]
+
+
+NAMES = ("host.containers.internal",)
+"""The host's name podman writes into every container's hosts file (podman-run(1))."""
+
+
+def _shares_namespace(detail: Result) -> bool:
+    """A container in the host's or another container's namespace (``--network host|container:X``)."""
+    try:
+        doc = json.loads(detail.stdout)
+    except ValueError:
+        return False
+    obj = doc[0] if isinstance(doc, list) and doc else doc
+    host_cfg = obj.get("HostConfig") if isinstance(obj, dict) else None
+    mode = str(host_cfg.get("NetworkMode") or "") if isinstance(host_cfg, dict) else ""
+    return mode == "host" or mode.startswith("container:")
 
 
 def _answered(res: Result) -> Callable[[Runner], Result]:
@@ -126,7 +174,7 @@ def _rootless(info: Result) -> bool:
     return bool(security.get("rootless")) if isinstance(security, dict) else False
 
 
-def _vantage(runner: Runner, name: str, cid: str, detail: Result) -> Planned | None:
+def _vantage(runner: Runner, name: str, cid: str, detail: Result, engine: str) -> Planned | None:
     """A running container as a vantage entered by its namespace, unless it shares another's."""
     try:
         doc = json.loads(detail.stdout)
@@ -146,5 +194,5 @@ def _vantage(runner: Runner, name: str, cid: str, detail: Result) -> Planned | N
     if containers.owns_container(runner, pid, cid) is not None:
         return None
     vid = f"container:{name}"
-    vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=ENGINE, channel="netns")
+    vantage = Vantage(vid, VantageKind.CONTAINER, name, parent=engine, channel="netns")
     return Planned(vantage, containers.container_sources(vid, pid))

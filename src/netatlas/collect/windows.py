@@ -28,6 +28,11 @@ Vantages and what is read from each (kinds in parentheses):
   distro, which shares the network namespace Docker Desktop's engine programs.
   ``docker-desktop-data`` (a data volume without a shell, gone since Docker Desktop
   4.30) is never entered.
+* ``podman-machine:<name>`` (podman-machine, parent ``host``) for each running machine
+  of Podman Desktop, with the podman engine inside it (:mod:`netatlas.collect.podman_machine`:
+  ``podman machine list``/``inspect`` on the host, then podman's own reads through
+  ``wsl.exe -d podman-… --exec podman``). Its distro is not also entered as a
+  ``wsl:`` distro.
 
 How commands are built (and why):
 
@@ -71,6 +76,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from netatlas.collect import podman_machine
 from netatlas.collect.base import Planned, Source, read_with_fallback
 from netatlas.collect.firewall_commands import FIREWALL_COMMANDS
 from netatlas.collect.names import SPECIAL_NAMES
@@ -127,6 +133,7 @@ PRODUCES = (
     "getent-hosts",
     "iptables-save",
     "nft-json",
+    *podman_machine.PRODUCES,
 )
 PLATFORMS = ("Windows",)
 
@@ -639,14 +646,17 @@ def _host_name(runner: Runner) -> str:
 
 
 def plan(runner: Runner) -> list[Planned]:
-    """The host, then each running WSL distro and Docker Desktop's distro."""
+    """The host, then each running WSL distro, Docker Desktop's distro and Podman's machines."""
     name = _host_name(runner)
     wsl_list = _wsl_list(runner)
     host = Vantage("host", VantageKind.WINDOWS_HOST, name)
-    out = [Planned(host, host_sources(wsl_list))]
+    podman_host, machines, listed = podman_machine.plan(runner, "Windows", wsl=wsl)
+    out = [Planned(host, [*host_sources(wsl_list), *podman_host])]
+    # a Podman machine's distro is entered for its engine (podman_machine), not as a distro
+    podman_distros = {podman_machine.distro_name(m.name) for m in listed if m.vm_type == "wsl"}
     names = list(dict.fromkeys([name, *SPECIAL_NAMES]))
     for distro in running_distros(wsl_list):
-        if distro in _NO_SHELL:
+        if distro in _NO_SHELL or distro in podman_distros:
             continue
         if distro == DOCKER_DESKTOP_DISTRO:
             v = Vantage("docker-desktop", VantageKind.DOCKER_DESKTOP_VM, distro, parent="host", channel="wsl")
@@ -654,4 +664,4 @@ def plan(runner: Runner) -> list[Planned]:
             continue
         v = Vantage(f"wsl:{distro}", VantageKind.WSL_DISTRO, distro, parent="host", channel="wsl")
         out.append(Planned(v, distro_sources(v.id, distro, names)))
-    return out
+    return out + machines

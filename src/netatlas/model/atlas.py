@@ -155,12 +155,20 @@ class NameRecord(_Model):
     status: str | None = None
 
 
+PUBLISH_VIAS = frozenset({"docker-publish", "podman-wsl", "gvproxy"})
+"""Forwards that are a container's published port (``-p``), wherever they listen."""
+
+
 @dataclass(frozen=True, slots=True)
 class PortForward(_Model):
     """A relay from a listen address/port on one node to a connect address/port.
 
-    ``via`` is ``portproxy`` (netsh), ``docker-publish`` (``-p``), or
-    ``wsl-localhost`` (WSL's localhost forwarding in NAT mode).
+    ``via`` is ``portproxy`` (netsh), ``docker-publish`` (``-p``),
+    ``wsl-localhost`` (WSL's localhost forwarding in NAT mode), or a port a Podman
+    machine publishes on its host: ``podman-wsl`` (a WSL machine's ``-p``, carried
+    to Windows' loopback by WSL's localhost forwarding) or ``gvproxy`` (macOS, or a
+    WSL machine with user-mode networking: gvproxy listens on the host). Every
+    ``via`` in :data:`PUBLISH_VIAS` is a published port of a container.
     """
 
     node: str

@@ -25,6 +25,7 @@ class VantageKind(str, Enum):
     DOCKER_DESKTOP_VM = "docker-desktop-vm"
     DOCKER_ENGINE = "docker-engine"
     PODMAN_ENGINE = "podman-engine"
+    PODMAN_MACHINE = "podman-machine"
     CONTAINER = "container"
     POD = "pod"
     LINUX_HOST = "linux-host"
@@ -42,7 +43,9 @@ class Vantage(_Model):
         name: for people.
         parent: id of the vantage this one lives in (a container in a VM on a host).
         channel: how it is reached: ``local``, ``wsl``, ``docker-exec``, ``netns``,
-            ``kubectl-exec``, ``ssh``, ``docker-api``.
+            ``kubectl-exec``, ``ssh``, ``docker-api``, ``podman-cli``,
+            ``podman-connection`` (``podman --connection NAME``: a Podman machine),
+            ``podman-exec``.
     """
 
     id: str

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from netatlas.model.atlas import Network
+from netatlas.model.atlas import PUBLISH_VIAS, Network
 from netatlas.reach.filters import Crossing, Verdict
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class DockerSemantics:
         """From outside the host (the LAN routing the bridge's subnet to it) straight to a container."""
         mode = str(dst.engine.get("gateway_mode_ipv4" if c.dst.version == 4 else "gateway_mode_ipv6") or "nat")
         published = any(
-            f.via == "docker-publish" and f.connect_address == c.dst and f.connect_port == c.port
+            f.via in PUBLISH_VIAS and f.connect_address == c.dst and f.connect_port == c.port
             for fs in world.forwards.values()
             for f in fs
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netatlas.model import hostport
-from netatlas.model.atlas import Atlas, Node, PortForward
+from netatlas.model.atlas import PUBLISH_VIAS, Atlas, Node, PortForward
 from netatlas.model.facts import IPAddress
 from netatlas.reach.endpoints import _find_node, _source
 from netatlas.reach.result import LAN, Diagnosis
@@ -15,7 +15,7 @@ def _publishes(world: _World, node_id: str, port: int) -> list[PortForward]:
         f
         for fs in world.forwards.values()
         for f in fs
-        if f.via == "docker-publish" and f.target_node == node_id and f.connect_port == port
+        if f.via in PUBLISH_VIAS and f.target_node == node_id and f.connect_port == port
     ]
 
 
@@ -40,7 +40,7 @@ def _is_proxy(process: str | None) -> bool:
 def _proxied_publish(world: _World, node: Node, port: int) -> PortForward | None:
     """The published port a proxy listening on ``node``'s ``port`` serves, if the atlas has it."""
     return next(
-        (f for f in world.forwards.get(node.id, []) if f.via == "docker-publish" and f.listen_port == port),
+        (f for f in world.forwards.get(node.id, []) if f.via in PUBLISH_VIAS and f.listen_port == port),
         None,
     )
 

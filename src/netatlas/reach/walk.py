@@ -8,7 +8,7 @@ from functools import cache
 
 from netatlas.knowledge import load
 from netatlas.model import hostport
-from netatlas.model.atlas import Network, Node, PortForward
+from netatlas.model.atlas import PUBLISH_VIAS, Network, Node, PortForward
 from netatlas.model.facts import IPAddress
 from netatlas.reach.filters import Crossing, Hook, judge, unread_filter
 from netatlas.reach.result import LEAVES_MAP, Hop
@@ -111,6 +111,15 @@ def _route(world: _World, node: Node, address: IPAddress) -> tuple[IPAddress | N
     return None
 
 
+def _publisher(world: _World, f: PortForward, machine: str) -> str:
+    """Who serves a published port on the node it listens on (the hop's words)."""
+    if f.via == "podman-wsl":
+        return f"podman -p in {world.label(machine)}, on Windows' loopback by WSL's localhost forwarding"
+    if f.via == "gvproxy":
+        return f"podman -p in {world.label(machine)}; gvproxy listens on the host and forwards into the VM"
+    return "docker -p"
+
+
 def _listen_matches(listen: IPAddress | None, address: IPAddress, *, v6only: bool = False) -> bool:
     """Whether a socket bound to ``listen`` takes a packet for ``address``.
 
@@ -164,7 +173,7 @@ def _deliver(
         if f.listen_port != port or not _listen_matches(f.listen_address, address, v6only=node.id in world.windows):
             continue
         bind = f.listen_address or _ANY
-        if f.via == "docker-publish":
+        if f.via in PUBLISH_VIAS:
             target = f.target_node or (world.holder(f.connect_address) if f.connect_address else None)
             if target is None or f.connect_address is None:
                 continue
@@ -178,8 +187,8 @@ def _deliver(
                     None,
                     address,
                     "forward",
-                    f"published port {hostport(bind, port)} (docker -p, evidence {f.evidence}) relays to "
-                    f"{world.label(target)} {f.connect_address}:{f.connect_port}",
+                    f"published port {hostport(bind, port)} ({_publisher(world, f, origin)}, evidence {f.evidence}) "
+                    f"relays to {world.label(target)} {f.connect_address}:{f.connect_port}",
                 )
             )
             walk.via_forward = True

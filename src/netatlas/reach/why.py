@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netatlas.model import hostport
-from netatlas.model.atlas import Atlas, Node
+from netatlas.model.atlas import PUBLISH_VIAS, Atlas, Node
 from netatlas.model.facts import IPAddress
 from netatlas.reach.endpoints import _as_address, _find_node, _lan_device, _resolve_name, _source
 from netatlas.reach.fixes import _diagnose
@@ -47,7 +47,7 @@ def _candidates(world: _World, src: Node, dst: Node, port: int | None) -> list[t
                     if f.listen_address.is_loopback:
                         if entry.id == src.id:
                             out.append((f.listen_address, lp))
-                        elif f.via == "docker-publish":  # to show "published on 127.0.0.1 only"
+                        elif f.via in PUBLISH_VIAS:  # to show "published on 127.0.0.1 only"
                             out += [(a, lp) for a in addrs(entry)]
                     else:
                         out.append((f.listen_address, lp))
