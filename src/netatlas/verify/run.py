@@ -5,12 +5,13 @@ from __future__ import annotations
 import platform
 import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netatlas.bundle import Bundle
 from netatlas.model import IPAddress
 from netatlas.model.atlas import Atlas
+from netatlas.verify import churn
 from netatlas.verify.door import PARALLEL, Door, Maker, Observed, make_sockets
 from netatlas.verify.fence import Fence
 from netatlas.verify.judge import Check, judge_name, judge_route, judge_tcp, world_of
@@ -96,8 +97,9 @@ def verify_machine(
         atlas = build_atlas(bundle)
     chosen, skipped = places(bundle, atlas, system=system)
     kept, spaces, not_entered = _enter(chosen, opener, run)
+    pinned = churn.pin(kept)
     try:
-        return _verify(atlas, kept, spaces, not_entered, skipped, run, limit, timeout, parallel, maker)
+        return _verify(atlas, kept, spaces, not_entered, skipped, run, limit, timeout, parallel, maker, pinned)
     finally:
         for ns in spaces.values():
             ns.close()
@@ -114,6 +116,7 @@ def _verify(
     timeout: float,
     parallel: int,
     maker: Maker,
+    pinned: Mapping[str, tuple[str, churn.Identity]],
 ) -> LiveReport:
     from netatlas.reach import why
 
@@ -134,6 +137,7 @@ def _verify(
     p = plan(atlas, kept, limit=limit)
     world = world_of(atlas)
     checks: list[Check] = []
+    nodes_of: list[tuple[str, IPAddress | None]] = []  # each check's place node and target address
     # predict first: a path the atlas sees leaving the map is never probed, whatever the fence says
     predicted = {id(t): why(atlas, t.place.vantage, str(t.address), t.port, world=world) for t in p.tcp}
     left: list[tuple[str, str]] = []
@@ -149,6 +153,7 @@ def _verify(
             left.append((t.place.vantage, f"{obs.status}: {obs.detail}"))
             continue
         checks.append(judge_tcp(world, t.place.vantage, t.address, t.port, predicted[id(t)], obs))
+        nodes_of.append((t.place.node, t.address))
     for (vantage, reason), n in Counter(left).items():
         skipped.append(f"{vantage}: {n} tcp probe{'s' if n > 1 else ''} not run ({reason})")
     unasked: Counter[tuple[str, IPAddress, str]] = Counter()
@@ -158,6 +163,7 @@ def _verify(
             unasked[(q.place.vantage, q.server, got.detail)] += 1
             continue
         checks.append(judge_name(q.place.vantage, q.server, q.name, q.expected, got))
+        nodes_of.append((q.place.node, None))
     for q in p.held_back:
         unasked[(q.place.vantage, q.server, _FORWARDED)] += 1
     for (vantage, server, detail), n in unasked.items():
@@ -166,6 +172,13 @@ def _verify(
         got_route = ask(place.node, address)
         if got_route is not None:
             checks.append(judge_route(world, place.vantage, place.node, address, got_route[0]))
+            nodes_of.append((place.node, address))
+    # a namespace that left during the run answered nothing: its disagreements prove nothing
+    left_ns = churn.gone(pinned)
+    touched = [
+        (c, (node, world.holder(a) if a is not None else None)) for c, (node, a) in zip(checks, nodes_of, strict=True)
+    ]
+    checks = churn.discount(touched, left_ns, {n.id: n.name for n in atlas.nodes})
     sent: dict[str, int] = {}
     for kind, *_rest in door.sent:
         sent[kind] = sent.get(kind, 0) + 1
