@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netatlas.fleet.client import Retry, request
-from netatlas.fleet.keyed import SEALED, image_network, key_id, real_network, real_text, seal, unseal
+from netatlas.fleet.keyed import SEALED, image_networks, key_id, real_network, real_text, seal, unseal
 
 __all__ = ["Admin"]
 
@@ -82,8 +82,10 @@ class Admin:
     def collisions(self, ranges: Sequence[str]) -> dict[str, Any]:
         """Machines whose current ranges overlap any of ``ranges`` (real CIDRs)."""
         real = [ipaddress.ip_network(r.strip(), strict=False) for r in ranges]
-        sent = [image_network(self.key, r) if self.key is not None else r for r in real]
-        back = {str(s): str(r) for s, r in zip(sent, real, strict=True)}
+        # a range inside an engine range is asked both kept and mapped (keyed.image_networks)
+        pairs = [(s, r) for r in real for s in (image_networks(self.key, r) if self.key is not None else (r,))]
+        sent = list(dict.fromkeys(s for s, _ in pairs))
+        back = {str(s): str(r) for s, r in pairs}
         answer = self._get("/api/v1/collisions", [("cidr", str(s)) for s in sent])
         machines = []
         for m in answer["machines"]:

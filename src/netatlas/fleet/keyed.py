@@ -8,6 +8,17 @@ original bits already recovered. So the admin's client, holding the same key, tu
 the server's answers back into real addresses (:func:`real_network`), and turns a
 real query range into the image the server holds (:func:`image_network`).
 
+An agent keeps the engine ranges its scan shows an engine using (Docker's
+172.17.0.0/16 …, :mod:`netatlas.redact._kept`) verbatim, and every other address has
+the same image on every machine: the kept ranges are an overlay on one map, not rules
+of it. So the admin reads an address inside one of those engine ranges as itself
+(:func:`real_address`), and asks about a real range inside one under both forms
+(:func:`image_networks`): kept by the machines that keep it, mapped by the others.
+The one case this reads wrongly: a machine that did *not* keep an engine range, whose
+own addresses in the one block the map sends into that range are read as the range
+itself (a bijection cannot keep a range on one machine and hide it on another without
+that; docs/fleet.md).
+
 Names are different: redaction replaces host names with one-way keyed pseudonyms,
 which no key reverses. The machine's name is the one name a fleet needs back, so the
 agent *seals* it (:func:`seal`): a deterministic authenticated encryption in the SIV
@@ -37,9 +48,19 @@ import re
 from functools import lru_cache
 
 from netatlas.model import IPAddress, IPNetwork
-from netatlas.redact._scheme import Scheme
+from netatlas.redact._scheme import Scheme, engine_rules
 
-__all__ = ["SEALED", "image_network", "key_id", "real_address", "real_network", "real_text", "seal", "unseal"]
+__all__ = [
+    "SEALED",
+    "image_network",
+    "image_networks",
+    "key_id",
+    "real_address",
+    "real_network",
+    "real_text",
+    "seal",
+    "unseal",
+]
 
 SEALED = "sealed:"
 """Prefix of a sealed machine name as the server stores it."""
@@ -59,9 +80,28 @@ def key_id(key: bytes) -> str:
     return _scheme(key).key_id
 
 
+@lru_cache(maxsize=1)
+def _engine_ranges() -> tuple[IPNetwork, ...]:
+    return tuple(r.network for r in engine_rules())
+
+
+def _in_engine_range(net: IPNetwork) -> bool:
+    return any(net.version == k.version and net.subnet_of(k) for k in _engine_ranges())  # type: ignore[arg-type]
+
+
 def image_network(key: bytes, net: IPNetwork) -> IPNetwork:
-    """The image of a real range under the key: what redacted agents reported for it."""
+    """The image of a real range under the key, as a machine that keeps no engine range reports it."""
     return _scheme(key).network(net)
+
+
+def image_networks(key: bytes, net: IPNetwork) -> tuple[IPNetwork, ...]:
+    """Every form a redacted agent can report a real range in.
+
+    Inside an engine range (172.17.0.0/16) it is the range itself on the machines that
+    keep it and its image on the others; elsewhere only its image.
+    """
+    image = image_network(key, net)
+    return (net, image) if _in_engine_range(net) and image != net else (image,)
 
 
 def _unprefix(scheme: Scheme, value: int, version: int) -> int:
@@ -88,8 +128,11 @@ def real_address(key: bytes, addr: IPAddress) -> IPAddress:
     """The real address behind a redacted one.
 
     An IPv6 interface id that redaction rebuilt from a MAC pseudonym (EUI-64) keeps
-    that pseudonym: only its /64 is given back.
+    that pseudonym: only its /64 is given back. An address inside an engine range is
+    read as kept: itself (see the module docstring).
     """
+    if _in_engine_range(ipaddress.ip_network(addr)):
+        return addr
     scheme = _scheme(key)
     if isinstance(addr, ipaddress.IPv4Address):
         return ipaddress.IPv4Address(_unprefix(scheme, int(addr), 4))
@@ -101,6 +144,8 @@ def real_address(key: bytes, addr: IPAddress) -> IPAddress:
 
 def real_network(key: bytes, net: IPNetwork) -> IPNetwork:
     """The real range behind a redacted one (the map keeps prefixes, so a block stays a block)."""
+    if _in_engine_range(net):
+        return net
     addr = real_address(key, net.network_address)
     return ipaddress.ip_network(f"{addr}/{net.prefixlen}", strict=False)
 

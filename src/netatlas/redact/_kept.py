@@ -194,6 +194,20 @@ def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
             host.extend(nets)
             host.extend(n for n in map(_net, (*i.gateways, *i.dns_servers)) if n)
 
+    # /proc/net/fib_trie's local addresses: the machine's own, on interfaces it does not name
+    fib = facts.settings.get("fib_local_addresses")
+    for entry in fib if isinstance(fib, list) else []:
+        a = _value(entry.get("address")) if isinstance(entry, dict) else None
+        if not isinstance(a, ipaddress.IPv4Address | ipaddress.IPv6Address) or a.is_loopback:
+            continue
+        plen = entry.get("prefixlen") if isinstance(entry, dict) else None
+        n = ipaddress.ip_network(f"{a}/{plen if isinstance(plen, int) else a.max_prefixlen}", strict=False)
+        out.networks.add(n)
+        if inside_engine:
+            engine.append((n, f"{kind} local address"))
+        else:
+            host.append(n)
+
     def engine_iface(name: str | None) -> bool:
         return name is not None and (name in engine_ifaces or _ENGINE_IFACE.match(name) is not None)
 
