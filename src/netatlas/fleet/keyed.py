@@ -11,13 +11,13 @@ real query range into the image the server holds (:func:`image_network`).
 An agent keeps the engine ranges its scan shows an engine using (Docker's
 172.17.0.0/16 …, :mod:`netatlas.redact._kept`) verbatim, and every other address has
 the same image on every machine: the kept ranges are an overlay on one map, not rules
-of it. So the admin reads an address inside one of those engine ranges as itself
-(:func:`real_address`), and asks about a real range inside one under both forms
-(:func:`image_networks`): kept by the machines that keep it, mapped by the others.
-The one case this reads wrongly: a machine that did *not* keep an engine range, whose
-own addresses in the one block the map sends into that range are read as the range
-itself (a bijection cannot keep a range on one machine and hide it on another without
-that; docs/fleet.md).
+of it. The agent lists the ranges it kept in its atlas (``settings["redaction_kept"]``),
+because an image inside an engine range is ambiguous without it: the range itself on a
+machine that kept it, the image of another block on a machine that did not (a map
+cannot keep a range on one machine, hide it on another and stay one bijection). So
+:func:`real_address` takes that list (``kept``); without it, an address inside an
+engine range is read as kept. A query range inside an engine range is asked in both
+forms (:func:`image_networks`).
 
 Names are different: redaction replaces host names with one-way keyed pseudonyms,
 which no key reverses. The machine's name is the one name a fleet needs back, so the
@@ -45,7 +45,9 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from netatlas.model import IPAddress, IPNetwork
 from netatlas.redact._scheme import Scheme, engine_rules
@@ -54,6 +56,8 @@ __all__ = [
     "SEALED",
     "image_network",
     "image_networks",
+    "in_engine_range",
+    "kept_of",
     "key_id",
     "real_address",
     "real_network",
@@ -85,8 +89,25 @@ def _engine_ranges() -> tuple[IPNetwork, ...]:
     return tuple(r.network for r in engine_rules())
 
 
-def _in_engine_range(net: IPNetwork) -> bool:
-    return any(net.version == k.version and net.subnet_of(k) for k in _engine_ranges())  # type: ignore[arg-type]
+def in_engine_range(net: IPNetwork, kept: Iterable[IPNetwork] | None = None) -> bool:
+    """Whether ``net`` is inside a kept range: ``kept``, or any engine range when it is not known."""
+    ranges = _engine_ranges() if kept is None else kept
+    return any(net.version == k.version and net.subnet_of(k) for k in ranges)  # type: ignore[arg-type]
+
+
+def kept_of(atlas: Mapping[str, Any]) -> tuple[IPNetwork, ...] | None:
+    """The ranges a redacted atlas says its agent kept (``None`` when it does not say)."""
+    settings = atlas.get("settings")
+    listed = settings.get("redaction_kept") if isinstance(settings, Mapping) else None
+    if not isinstance(listed, list):
+        return None
+    out = []
+    for text in listed:
+        try:
+            out.append(ipaddress.ip_network(str(text)))
+        except ValueError:
+            continue
+    return tuple(out)
 
 
 def image_network(key: bytes, net: IPNetwork) -> IPNetwork:
@@ -101,7 +122,7 @@ def image_networks(key: bytes, net: IPNetwork) -> tuple[IPNetwork, ...]:
     keep it and its image on the others; elsewhere only its image.
     """
     image = image_network(key, net)
-    return (net, image) if _in_engine_range(net) and image != net else (image,)
+    return (net, image) if in_engine_range(net) and image != net else (image,)
 
 
 def _unprefix(scheme: Scheme, value: int, version: int) -> int:
@@ -124,15 +145,21 @@ def _unprefix(scheme: Scheme, value: int, version: int) -> int:
     return orig
 
 
-def real_address(key: bytes, addr: IPAddress) -> IPAddress:
+def real_address(key: bytes, addr: IPAddress, kept: Iterable[IPNetwork] | None = None) -> IPAddress:
     """The real address behind a redacted one.
 
     An IPv6 interface id that redaction rebuilt from a MAC pseudonym (EUI-64) keeps
     that pseudonym: only its /64 is given back. An address inside an engine range is
-    read as kept: itself (see the module docstring).
+    read as kept (itself) when it is in ``kept``, or, with ``kept`` unknown, in any
+    engine range (see the module docstring).
     """
-    if _in_engine_range(ipaddress.ip_network(addr)):
+    if in_engine_range(ipaddress.ip_network(addr), kept):
         return addr
+    return _real_mapped(key, addr)
+
+
+def _real_mapped(key: bytes, addr: IPAddress) -> IPAddress:
+    """The inverse of the map itself, with no kept range on top."""
     scheme = _scheme(key)
     if isinstance(addr, ipaddress.IPv4Address):
         return ipaddress.IPv4Address(_unprefix(scheme, int(addr), 4))
@@ -142,11 +169,11 @@ def real_address(key: bytes, addr: IPAddress) -> IPAddress:
     return ipaddress.IPv6Address(_unprefix(scheme, int(addr), 6))
 
 
-def real_network(key: bytes, net: IPNetwork) -> IPNetwork:
+def real_network(key: bytes, net: IPNetwork, kept: Iterable[IPNetwork] | None = None) -> IPNetwork:
     """The real range behind a redacted one (the map keeps prefixes, so a block stays a block)."""
-    if _in_engine_range(net):
+    if in_engine_range(net, kept):
         return net
-    addr = real_address(key, net.network_address)
+    addr = _real_mapped(key, net.network_address)
     return ipaddress.ip_network(f"{addr}/{net.prefixlen}", strict=False)
 
 
@@ -156,15 +183,16 @@ _ADDRESS_TOKEN = re.compile(
 )
 
 
-def real_text(key: bytes, text: str) -> str:
+def real_text(key: bytes, text: str, kept: Iterable[IPNetwork] | None = None) -> str:
     """``text`` with every address and CIDR in it given back (finding titles, labels)."""
+    kept = None if kept is None else tuple(kept)
 
     def one(m: re.Match[str]) -> str:
         token = m.group(0)
         try:
             if "/" in token:
-                return str(real_network(key, ipaddress.ip_network(token, strict=False)))
-            return str(real_address(key, ipaddress.ip_address(token)))
+                return str(real_network(key, ipaddress.ip_network(token, strict=False), kept))
+            return str(real_address(key, ipaddress.ip_address(token), kept))
         except ValueError:
             return token
 
