@@ -5,7 +5,9 @@ vantage names, and gives back a bundle the rest of netatlas reads like the origi
 the atlas has the same networks, nodes, overlaps and findings, only the values differ.
 
 * Addresses go through a keyed prefix-preserving map (see ``_scheme``): networks
-  keep their lengths and their overlaps, special ranges and engine defaults stay.
+  keep their lengths and their overlaps, special ranges stay, and an engine's default
+  range stays only where the bundle shows that engine using it and no host range near
+  it (``_kept``; listed in ``meta.redaction.kept``).
 * MACs get keyed pseudonyms that keep the vendor part; a MAC inside an IPv6 address
   (EUI-64) gets the same pseudonym as the adapter's physical address.
 * Host names, DNS suffixes, user names and names from hosts files and DNS answers get

@@ -17,9 +17,10 @@ hold:
     or neighbour seen outside the engines overlaps it or shares all but 4 of the
     longer prefix's leading bits (a home router numbers its neighbours 192.168.0.0/24,
     192.168.2.0/24: such a range is more likely the user's than the engine's), and
-    no address or network of the scan would be mapped into it (the scheme's map is
-    the same with or without kept ranges, so an address outside one must not land
-    in it: the bundle's overlaps stay exactly those of the original).
+    no address or network of the scan would be mapped into it, and every wider
+    network of the scan still holds it after mapping (the scheme's map is the same
+    with or without kept ranges, so an address outside one must not land in it: the
+    bundle's overlaps stay exactly those of the original).
 
 Anything else is mapped under the key like every other address. ``meta.redaction.kept``
 of a redacted bundle lists the kept ranges and why (:func:`describe`); ranges not kept
