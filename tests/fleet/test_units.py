@@ -292,3 +292,61 @@ def test_an_image_inside_an_engine_range_is_read_by_what_the_machine_kept() -> N
     assert image_network(KEY, ipaddress.ip_network("10.1.0.0/16")) == image and str(image) in _cidrs(vpn)
     assert str(real_network(KEY, image, kept_of(vpn.document["atlas"]))) == "10.1.0.0/16"
     assert real_network(KEY, image) == image  # a machine whose atlas does not say: read as kept
+
+
+class _Fleet(http.server.BaseHTTPRequestHandler):
+    """A stand-in for the server's read API: canned collisions and each machine's stored atlas."""
+
+    collisions: ClassVar[dict[str, Any]] = {}
+    atlases: ClassVar[dict[str, Any]] = {}
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).asked.append(self.path)
+        path = self.path.split("?")[0]
+        if path == "/api/v1/collisions":
+            body = json.dumps(type(self).collisions).encode()
+        else:
+            mid = path.rsplit("/", 1)[-1]
+            body = json.dumps({"machine": {"id": mid, "name": mid}, "atlas": type(self).atlases[mid]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_admin_reads_each_machines_answer_by_what_it_kept() -> None:
+    """collisions: 172.17.0.0/16 is asked kept and rewritten; each overlap is read back by its machine's kept list."""
+    from netatlas.fleet.admin import Admin
+
+    docker = prepare(_machine("d", [("docker0", "172.17.0.1/16")]), key=KEY)
+    vpn = prepare(_machine("v", [("tun0", "10.1.42.9/16")]), key=KEY)  # its image is 10.43.0.0/16
+    _Fleet.atlases = {"1": docker.document["atlas"], "2": vpn.document["atlas"]}
+    overlap = {"query": "", "source": "network", "kind": "lan", "label": "", "node": "n"}
+    _Fleet.collisions = {
+        "machines": [
+            {"id": 1, "name": "d", "scan_id": 11, "overlaps": [{**overlap, "cidr": "172.17.0.0/16"}]},
+            {"id": 2, "name": "v", "scan_id": 12, "overlaps": [{**overlap, "cidr": "10.43.0.0/16"}]},
+        ]
+    }
+    _Fleet.asked = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fleet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        answer = Admin(url, "t", key=KEY, retry=Retry(attempts=1)).collisions(["172.17.0.0/16"])
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    got = {m["name"]: [o["cidr"] for o in m["overlaps"]] for m in answer["machines"]}
+    assert got == {"d": ["172.17.0.0/16"], "v": ["10.1.0.0/16"]}
+    sent = _Fleet.asked[0]
+    assert (
+        "cidr=172.17.0.0%2F16" in sent
+        and f"cidr={str(image_network(KEY, ipaddress.ip_network('172.17.0.0/16'))).replace('/', '%2F')}" in sent
+    )
