@@ -164,6 +164,10 @@ def test_no_original_lan_prefix_survives(net: ipaddress.IPv4Address, host: int) 
     kept = [ipaddress.ip_network(k["cidr"]) for k in out.meta["redaction"]["kept"]]
     assert not any(k.overlaps(lan) for k in kept)
     prefix = ".".join(str(addr).split(".")[:3]) + "."
-    image = Scheme(KEY).network(lan)
-    if not str(image).startswith(prefix):  # the map itself may land a /24 on its own prefix (1 in 2^8 or less)
+    scheme = bundle_scheme(b, KEY)[0]
+    engines = ("192.168.1.0/24", "172.17.0.0/16", "10.244.0.0/16")
+    images = [scheme.network(ipaddress.ip_network(n)) for n in (str(lan), *engines)]
+    # the map may land the LAN on its own prefix, or an engine range on the LAN's (1 in 2^8 or
+    # less each): a coincidence of images, not a leak, so only the other cases are asserted
+    if not any(i.overlaps(lan) for i in images):
         assert not _has_prefix(_every_text(out), prefix), (str(lan), kept)
