@@ -11,7 +11,7 @@ from tests.fleet.conftest import Z820, Fleet
 
 from netatlas import build_atlas, read_bundle
 from netatlas.cli import main
-from netatlas.fleet.keyed import image_network
+from netatlas.redact import bundle_scheme
 
 pytestmark = pytest.mark.usefixtures("postgres")
 
@@ -83,11 +83,13 @@ def test_redacted_push_is_answered_through_the_key(
     assert names[0].startswith("sealed:") and "Z820" not in names[0]
     for secret in ("192.168.1.20", "172.25.144.1", "Z820", "z820"):
         assert secret not in stored
-    # ranges are stored as their images under the key (which keep engine defaults such as
-    # 192.168.65.0/24 and the structure blocks, and rewrite the rest)
+    # ranges are stored as their images under the key (which keep the engine ranges z820's
+    # engines use, such as 192.168.65.0/24, and the structure blocks, and rewrite the rest)
     real = {str(n.cidr) for n in build_atlas(read_bundle(Z820)).networks}
     secret_key = bytes.fromhex("ab" * 32)
-    images = {str(image_network(secret_key, ipaddress.ip_network(c))) for c in real}
+    scheme = bundle_scheme(read_bundle(Z820), secret_key)[0]
+    images = {str(scheme.network(ipaddress.ip_network(c))) for c in real}
+    assert "192.168.65.0/24" in images
     assert {c for c in cidrs if c in images} == images
     assert "172.30.224.0/20" in real and "172.30.224.0/20" not in cidrs  # the Hyper-V switch's /20, rewritten
 

@@ -29,7 +29,7 @@ from netatlas.bundle import Bundle, read_bundle, write_bundle
 from netatlas.model import Evidence, Facts, Failure, Vantage, VantageKind
 from netatlas.parsers import parse
 from netatlas.parsers._base import decode
-from netatlas.redact import DROPPED, RedactKeyError, Scheme, load_or_create_key, redact_bundle
+from netatlas.redact import DROPPED, RedactKeyError, Scheme, bundle_scheme, load_or_create_key, redact_bundle
 from netatlas.redact._scheme import eui64_mac
 from netatlas.redact._text import never_secret, version_tokens
 
@@ -157,14 +157,15 @@ def _originals(bundle: Bundle) -> tuple[set[IPAddr], set[int], set[str]]:
     for a in list(addrs):
         if isinstance(a, ipaddress.IPv6Address) and (mac := eui64_mac(a)) is not None:
             macs.add(mac)
-    images = {SCHEME.address(a) for a in addrs}
+    scheme = bundle_scheme(bundle, KEY)[0]  # the engine ranges this bundle keeps are no secret
+    images = {scheme.address(a) for a in addrs}
     lengths = _prefix_lengths(bundle)
     for a in addrs:  # a network or broadcast address is written as its network's image
         for plen in lengths[a.version]:
-            net = SCHEME.network(ipaddress.ip_network(f"{a}/{plen}", strict=False))
+            net = scheme.network(ipaddress.ip_network(f"{a}/{plen}", strict=False))
             images |= {net.network_address, net.broadcast_address}
-    secret_addrs = {a for a in addrs if SCHEME.address(a) != a} - images
-    secret_macs = {m for m in macs if SCHEME.mac(m) != m} - {SCHEME.mac(m) for m in macs}
+    secret_addrs = {a for a in addrs if scheme.address(a) != a} - images
+    secret_macs = {m for m in macs if scheme.mac(m) != m} - {scheme.mac(m) for m in macs}
     keep = never_secret()
     secret_names = {n.lower() for n in names if len(n) >= 3 and n.lower() not in keep}
     return secret_addrs, secret_macs, secret_names
@@ -298,8 +299,9 @@ def test_atlas_keeps_its_shape_and_findings(pair: tuple[Bundle, Bundle, Path]) -
     assert sum(len(n.attachments) for n in a1.networks) == sum(len(n.attachments) for n in a2.networks)
     by_cidr = {n.cidr: n for n in a2.networks}
     image = {}
+    scheme = bundle_scheme(pair[0], KEY)[0]
     for n1 in a1.networks:
-        expected = SCHEME.network(n1.cidr)
+        expected = scheme.network(n1.cidr)
         assert expected in by_cidr, (n1.cidr, expected)
         n2 = by_cidr[expected]
         assert (n2.kind, n2.cidr.prefixlen, len(n2.attachments)) == (

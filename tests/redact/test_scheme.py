@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netatlas.redact import Scheme, default_rules
+from netatlas.redact import Scheme, default_rules, engine_rules
 from netatlas.redact._scheme import common_prefix, eui64_mac
 
 KEY = b"k" * 32
@@ -89,24 +89,48 @@ def test_short_key_refused() -> None:
         "255.255.255.255",
         "224.0.0.251",
         "239.255.255.250",
-        "172.17.0.2",
-        "172.18.5.9",
-        "192.168.65.254",
-        "10.1.0.2",
-        "10.244.3.4",
-        "10.255.255.254",
         "::1",
         "::",
         "ff02::1",
         "ff02::fb",
         "fe00::",
-        "fd00:10:244::7",
     ],
 )
 def test_special_ranges_unchanged(text: str) -> None:
     addr = ipaddress.ip_address(text)
     assert SCHEME.address(addr) == addr
     assert Scheme(OTHER).address(addr) == addr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "172.17.0.2",
+        "172.18.5.9",
+        "192.168.65.254",
+        "192.168.1.20",
+        "10.1.0.2",
+        "10.244.3.4",
+        "10.255.255.254",
+        "fd00:10:244::7",
+    ],
+)
+def test_engine_ranges_kept_only_when_given_as_kept(text: str) -> None:
+    """Engine defaults are no rule of the map: only a bundle's ``kept`` overlay keeps them."""
+    addr = ipaddress.ip_address(text)
+    kept = [r.network for r in engine_rules()]
+    assert Scheme(KEY, kept=kept).address(addr) == addr
+    assert Scheme(OTHER, kept=kept).address(addr) == addr
+    assert SCHEME.address(addr) != addr
+
+
+@settings(max_examples=200, deadline=None)
+@given(v4)
+def test_kept_overlay_changes_nothing_outside_the_kept_ranges(a: ipaddress.IPv4Address) -> None:
+    """One key, one map: an address outside the kept ranges has the same image with or without them."""
+    kept = [r.network for r in engine_rules()]
+    if not any(a in n for n in kept if n.version == 4):
+        assert Scheme(KEY, kept=kept).address(a) == SCHEME.address(a)
 
 
 def test_every_kept_rule_is_a_fixed_range() -> None:

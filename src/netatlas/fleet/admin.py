@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netatlas.fleet.client import Retry, request
-from netatlas.fleet.keyed import SEALED, image_network, key_id, real_network, real_text, seal, unseal
+from netatlas.fleet.keyed import (
+    SEALED,
+    image_networks,
+    kept_of,
+    key_id,
+    real_network,
+    real_text,
+    seal,
+    unseal,
+)
+from netatlas.model import IPNetwork
 
 __all__ = ["Admin"]
 
@@ -52,29 +62,39 @@ class Admin:
             return ref
         return seal(self.key, ref)
 
-    def _net(self, text: str) -> str:
+    def _net(self, text: str, kept: tuple[IPNetwork, ...] | None = None) -> str:
         if self.key is None:
             return text
-        return str(real_network(self.key, ipaddress.ip_network(text, strict=False)))
+        return str(real_network(self.key, ipaddress.ip_network(text, strict=False), kept))
 
-    def _text(self, text: str | None) -> str | None:
+    def _text(self, text: str | None, kept: tuple[IPNetwork, ...] | None = None) -> str | None:
         if self.key is None or text is None:
             return text
-        return real_text(self.key, text)
+        return real_text(self.key, text, kept)
+
+    def _kept(self, m: dict[str, Any], cidrs: Sequence[str]) -> tuple[IPNetwork, ...] | None:
+        """The ranges a machine's scan kept, fetched only when an answer has an image in an engine range."""
+        if self.key is None or all(
+            real_network(self.key, ipaddress.ip_network(c), ()) == real_network(self.key, ipaddress.ip_network(c))
+            for c in cidrs
+        ):
+            return None
+        answer = self._get(f"/api/v1/machines/{_quote(str(m['id']))}", [("scan", str(m["scan_id"]))])
+        return kept_of(answer.get("atlas") or {})
 
     def _machine(self, m: dict[str, Any]) -> dict[str, Any]:
         return {**m, "name": self._name(str(m["name"]))}
 
-    def _atlas(self, value: Any) -> Any:
-        """Every address, CIDR and sealed name inside an atlas given back."""
+    def _atlas(self, value: Any, kept: tuple[IPNetwork, ...] | None = None) -> Any:
+        """Every address, CIDR and sealed name inside an atlas given back (``kept``: what its agent kept)."""
         if self.key is None:
             return value
         if isinstance(value, str):
-            return self._text(value)
+            return self._text(value, kept)
         if isinstance(value, list):
-            return [self._atlas(v) for v in value]
+            return [self._atlas(v, kept) for v in value]
         if isinstance(value, dict):
-            return {k: self._atlas(v) for k, v in value.items()}
+            return {k: self._atlas(v, kept) for k, v in value.items()}
         return value
 
     # ------------------------------------------------------------------ queries
@@ -82,17 +102,20 @@ class Admin:
     def collisions(self, ranges: Sequence[str]) -> dict[str, Any]:
         """Machines whose current ranges overlap any of ``ranges`` (real CIDRs)."""
         real = [ipaddress.ip_network(r.strip(), strict=False) for r in ranges]
-        sent = [image_network(self.key, r) if self.key is not None else r for r in real]
-        back = {str(s): str(r) for s, r in zip(sent, real, strict=True)}
+        # a range inside an engine range is asked both kept and mapped (keyed.image_networks)
+        pairs = [(s, r) for r in real for s in (image_networks(self.key, r) if self.key is not None else (r,))]
+        sent = list(dict.fromkeys(s for s, _ in pairs))
+        back = {str(s): str(r) for s, r in pairs}
         answer = self._get("/api/v1/collisions", [("cidr", str(s)) for s in sent])
         machines = []
         for m in answer["machines"]:
+            kept = self._kept(m, [o["cidr"] for o in m["overlaps"]])
             overlaps = [
                 {
                     **o,
                     "query": back.get(o["query"], o["query"]),
-                    "cidr": self._net(o["cidr"]),
-                    "label": self._text(o["label"]),
+                    "cidr": self._net(o["cidr"], kept),
+                    "label": self._text(o["label"], kept),
                 }
                 for o in m["overlaps"]
             ]
@@ -116,7 +139,8 @@ class Admin:
     def machine(self, ref: str, scan: int | None = None) -> dict[str, Any]:
         """A machine's latest (or ``scan``) atlas, addresses given back."""
         answer = self._get(f"/api/v1/machines/{_quote(self._ref(ref))}", [("scan", str(scan))] if scan else [])
-        return {"machine": self._machine(answer["machine"]), "atlas": self._atlas(answer["atlas"])}
+        atlas = answer["atlas"]
+        return {"machine": self._machine(answer["machine"]), "atlas": self._atlas(atlas, kept_of(atlas or {}))}
 
     def history(self, ref: str) -> dict[str, Any]:
         """A machine's scans, newest first."""

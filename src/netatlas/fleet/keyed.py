@@ -8,6 +8,17 @@ original bits already recovered. So the admin's client, holding the same key, tu
 the server's answers back into real addresses (:func:`real_network`), and turns a
 real query range into the image the server holds (:func:`image_network`).
 
+An agent keeps the engine ranges its scan shows an engine using (Docker's
+172.17.0.0/16 …, :mod:`netatlas.redact._kept`) verbatim, and every other address has
+the same image on every machine: the kept ranges are an overlay on one map, not rules
+of it. The agent lists the ranges it kept in its atlas (``settings["redaction_kept"]``),
+because an image inside an engine range is ambiguous without it: the range itself on a
+machine that kept it, the image of another block on a machine that did not (a map
+cannot keep a range on one machine, hide it on another and stay one bijection). So
+:func:`real_address` takes that list (``kept``); without it, an address inside an
+engine range is read as kept. A query range inside an engine range is asked in both
+forms (:func:`image_networks`).
+
 Names are different: redaction replaces host names with one-way keyed pseudonyms,
 which no key reverses. The machine's name is the one name a fleet needs back, so the
 agent *seals* it (:func:`seal`): a deterministic authenticated encryption in the SIV
@@ -34,12 +45,26 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from netatlas.model import IPAddress, IPNetwork
-from netatlas.redact._scheme import Scheme
+from netatlas.redact._scheme import Scheme, engine_rules
 
-__all__ = ["SEALED", "image_network", "key_id", "real_address", "real_network", "real_text", "seal", "unseal"]
+__all__ = [
+    "SEALED",
+    "image_network",
+    "image_networks",
+    "in_engine_range",
+    "kept_of",
+    "key_id",
+    "real_address",
+    "real_network",
+    "real_text",
+    "seal",
+    "unseal",
+]
 
 SEALED = "sealed:"
 """Prefix of a sealed machine name as the server stores it."""
@@ -59,9 +84,45 @@ def key_id(key: bytes) -> str:
     return _scheme(key).key_id
 
 
+@lru_cache(maxsize=1)
+def _engine_ranges() -> tuple[IPNetwork, ...]:
+    return tuple(r.network for r in engine_rules())
+
+
+def in_engine_range(net: IPNetwork, kept: Iterable[IPNetwork] | None = None) -> bool:
+    """Whether ``net`` is inside a kept range: ``kept``, or any engine range when it is not known."""
+    ranges = _engine_ranges() if kept is None else kept
+    return any(net.version == k.version and net.subnet_of(k) for k in ranges)  # type: ignore[arg-type]
+
+
+def kept_of(atlas: Mapping[str, Any]) -> tuple[IPNetwork, ...] | None:
+    """The ranges a redacted atlas says its agent kept (``None`` when it does not say)."""
+    settings = atlas.get("settings")
+    listed = settings.get("redaction_kept") if isinstance(settings, Mapping) else None
+    if not isinstance(listed, list):
+        return None
+    out = []
+    for text in listed:
+        try:
+            out.append(ipaddress.ip_network(str(text)))
+        except ValueError:
+            continue
+    return tuple(out)
+
+
 def image_network(key: bytes, net: IPNetwork) -> IPNetwork:
-    """The image of a real range under the key: what redacted agents reported for it."""
+    """The image of a real range under the key, as a machine that keeps no engine range reports it."""
     return _scheme(key).network(net)
+
+
+def image_networks(key: bytes, net: IPNetwork) -> tuple[IPNetwork, ...]:
+    """Every form a redacted agent can report a real range in.
+
+    Inside an engine range (172.17.0.0/16) it is the range itself on the machines that
+    keep it and its image on the others; elsewhere only its image.
+    """
+    image = image_network(key, net)
+    return (net, image) if in_engine_range(net) and image != net else (image,)
 
 
 def _unprefix(scheme: Scheme, value: int, version: int) -> int:
@@ -84,12 +145,21 @@ def _unprefix(scheme: Scheme, value: int, version: int) -> int:
     return orig
 
 
-def real_address(key: bytes, addr: IPAddress) -> IPAddress:
+def real_address(key: bytes, addr: IPAddress, kept: Iterable[IPNetwork] | None = None) -> IPAddress:
     """The real address behind a redacted one.
 
     An IPv6 interface id that redaction rebuilt from a MAC pseudonym (EUI-64) keeps
-    that pseudonym: only its /64 is given back.
+    that pseudonym: only its /64 is given back. An address inside an engine range is
+    read as kept (itself) when it is in ``kept``, or, with ``kept`` unknown, in any
+    engine range (see the module docstring).
     """
+    if in_engine_range(ipaddress.ip_network(addr), kept):
+        return addr
+    return _real_mapped(key, addr)
+
+
+def _real_mapped(key: bytes, addr: IPAddress) -> IPAddress:
+    """The inverse of the map itself, with no kept range on top."""
     scheme = _scheme(key)
     if isinstance(addr, ipaddress.IPv4Address):
         return ipaddress.IPv4Address(_unprefix(scheme, int(addr), 4))
@@ -99,9 +169,11 @@ def real_address(key: bytes, addr: IPAddress) -> IPAddress:
     return ipaddress.IPv6Address(_unprefix(scheme, int(addr), 6))
 
 
-def real_network(key: bytes, net: IPNetwork) -> IPNetwork:
+def real_network(key: bytes, net: IPNetwork, kept: Iterable[IPNetwork] | None = None) -> IPNetwork:
     """The real range behind a redacted one (the map keeps prefixes, so a block stays a block)."""
-    addr = real_address(key, net.network_address)
+    if in_engine_range(net, kept):
+        return net
+    addr = _real_mapped(key, net.network_address)
     return ipaddress.ip_network(f"{addr}/{net.prefixlen}", strict=False)
 
 
@@ -111,15 +183,16 @@ _ADDRESS_TOKEN = re.compile(
 )
 
 
-def real_text(key: bytes, text: str) -> str:
+def real_text(key: bytes, text: str, kept: Iterable[IPNetwork] | None = None) -> str:
     """``text`` with every address and CIDR in it given back (finding titles, labels)."""
+    kept = None if kept is None else tuple(kept)
 
     def one(m: re.Match[str]) -> str:
         token = m.group(0)
         try:
             if "/" in token:
-                return str(real_network(key, ipaddress.ip_network(token, strict=False)))
-            return str(real_address(key, ipaddress.ip_address(token)))
+                return str(real_network(key, ipaddress.ip_network(token, strict=False), kept))
+            return str(real_address(key, ipaddress.ip_address(token), kept))
         except ValueError:
             return token
 

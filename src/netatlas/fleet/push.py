@@ -5,8 +5,14 @@ evidence. With the organisation's key, the bundle is redacted first
 (:func:`netatlas.redact.redact_bundle`, the same prefix-preserving scheme as
 ``netatlas redact``), the atlas is built from the redacted bundle, and the machine's
 name is sealed (:func:`netatlas.fleet.keyed.seal`): the server never sees a real
-address or host name. The idempotency key is the hash of the bundle that was sent, so
-a retry, or a second push of the same bundle, is stored once.
+address or host name. The redaction keeps an engine range verbatim only where this
+bundle shows the engine using it and no host range near it (the same per-bundle
+decision as ``netatlas redact``, :mod:`netatlas.redact._kept`); every other address
+has the one image the organisation key gives it on every machine. The atlas lists the
+ranges it kept (``settings["redaction_kept"]``), so the admin's client reads each
+machine's addresses back exactly (:mod:`netatlas.fleet.keyed`). The idempotency key
+is the hash of the bundle that was sent, so a retry, or a second push of the same
+bundle, is stored once.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netatlas.bundle import Bundle
@@ -22,6 +28,7 @@ from netatlas.fleet.client import DEFAULT_RETRY, Retry, request
 from netatlas.fleet.document import bundle_hash, make_document
 from netatlas.fleet.errors import FleetError
 from netatlas.fleet.keyed import key_id, seal
+from netatlas.model._serde import JSON
 
 __all__ = ["Prepared", "host_name", "parse_every", "prepare", "send"]
 
@@ -74,6 +81,9 @@ def prepare(bundle: Bundle, *, machine: str | None = None, key: bytes | None = N
         sent = redact_bundle(bundle, key)
         sent_name = seal(key, name)
     atlas = build_atlas(sent)
+    if key is not None:
+        kept: list[JSON] = [str(k["cidr"]) for k in sent.meta["redaction"]["kept"]]
+        atlas = replace(atlas, settings={**atlas.settings, "redaction_kept": kept})
     doc = make_document(
         atlas,
         machine=sent_name,

@@ -5,7 +5,9 @@ vantage names, and gives back a bundle the rest of netatlas reads like the origi
 the atlas has the same networks, nodes, overlaps and findings, only the values differ.
 
 * Addresses go through a keyed prefix-preserving map (see ``_scheme``): networks
-  keep their lengths and their overlaps, special ranges and engine defaults stay.
+  keep their lengths and their overlaps, special ranges stay, and an engine's default
+  range stays only where the bundle shows that engine using it and no host range near
+  it (``_kept``; listed in ``meta.redaction.kept``).
 * MACs get keyed pseudonyms that keep the vendor part; a MAC inside an IPv6 address
   (EUI-64) gets the same pseudonym as the adapter's physical address.
 * Host names, DNS suffixes, user names and names from hosts files and DNS answers get
@@ -47,9 +49,9 @@ from typing import Any
 from netatlas.bundle import Bundle
 from netatlas.errors import NetatlasError, RedactKeyError
 from netatlas.model import Evidence, Facts, Failure, IPAddress, IPNetwork, Vantage, VantageKind
-from netatlas.parsers import parse
 from netatlas.parsers._base import decode
-from netatlas.redact._scheme import Rule, Scheme, default_rules, eui64_mac
+from netatlas.redact._kept import Kept, Parsed, bundle_scheme, describe, kept_ranges, parsed_evidence
+from netatlas.redact._scheme import Rule, Scheme, default_rules, engine_rules, eui64_mac
 from netatlas.redact._text import _V4_WORD, Context, Rewriter, is_kept_name, is_tld, never_secret, version_tokens
 
 __all__ = [
@@ -57,13 +59,19 @@ __all__ = [
     "KEY_BYTES",
     "SCHEME",
     "Context",
+    "Kept",
+    "Parsed",
     "RedactKeyError",
     "Rule",
     "Scheme",
     "blank_env",
+    "bundle_scheme",
     "collect_context",
     "default_rules",
+    "engine_rules",
+    "kept_ranges",
     "load_or_create_key",
+    "parsed_evidence",
     "redact_bundle",
 ]
 
@@ -262,25 +270,19 @@ class _Names:
         return labels, dotted
 
 
-def _parsed(ev: Evidence) -> Facts | None:
-    """The facts of ``ev``, or ``None`` when its parser refuses (or trips over) it."""
-    try:
-        return parse(ev.kind, ev.content(), source=ev.id)
-    except Exception:  # untrusted input: a parser bug must not stop redaction
-        return None
-
-
-def collect_context(bundle: Bundle) -> Context:
+def collect_context(bundle: Bundle, parsed: Parsed | None = None) -> Context:
     """What the whole bundle reveals: its addresses, networks, MACs and secret labels.
 
     Every evidence is parsed with the real parsers (best effort: evidence that does
-    not parse still has its raw text searched for prompts and home folders).
+    not parse still has its raw text searched for prompts and home folders); pass
+    ``parsed`` (:func:`parsed_evidence`) to reuse facts already parsed.
     """
     ctx = Context()
     names = _Names()
     for v in bundle.vantages:
         (names.host if v.kind in _HOST_KINDS else names.public).add(v.name)
-    for ev in bundle.evidence:
+    facts_of = parsed if parsed is not None else parsed_evidence(bundle)
+    for ev, facts in facts_of.facts:
         for blob in (ev.data, ev.stderr):
             if blob:
                 view = _text_view(blob)
@@ -289,9 +291,6 @@ def collect_context(bundle: Bundle) -> Context:
                     names.hosts_lines(view)
                 ctx.versions |= version_tokens(view)
         names.raw("\n".join(ev.argv))
-        if not ev.data:
-            continue
-        facts = _parsed(ev)
         if facts is None:
             continue
         names.facts(facts)
@@ -582,14 +581,16 @@ def redact_bundle(bundle: Bundle, key: bytes) -> Bundle:
 
     Returns:
         The redacted bundle; ``meta`` gains ``redacted: true`` and ``redaction``
-        (scheme and key id). Evidence that could not be rewritten without a leak has
+        (scheme, key id, and ``kept``: the engine ranges kept verbatim and why,
+        :func:`netatlas.redact._kept.kept_ranges`). Evidence that could not be rewritten without a leak has
         no data and a ``Failure(code="error", message="dropped: could not redact")``.
 
     Raises:
         ValueError: the key is shorter than 16 bytes.
     """
-    scheme = Scheme(key)
-    ctx = collect_context(bundle)
+    parsed = parsed_evidence(bundle)
+    scheme, kept = bundle_scheme(bundle, key, parsed)
+    ctx = collect_context(bundle, parsed)
     rw = Rewriter(scheme, ctx)
     rewritten = [(ev, _rewrite(rw, ev.data, ev.kind, ev.encoding), _rewrite(rw, ev.stderr)) for ev in bundle.evidence]
     small: dict[str, str] = {}
@@ -626,7 +627,7 @@ def redact_bundle(bundle: Bundle, key: bytes) -> Bundle:
     evidence = [_checked(ev, leaks) for ev in evidence]
     vantages, evidence = _checked_labels(vantages, evidence, leaks)
     meta["redacted"] = True
-    meta["redaction"] = {"scheme": SCHEME, "key_id": scheme.key_id}
+    meta["redaction"] = {"scheme": SCHEME, "key_id": scheme.key_id, "kept": _meta(describe(kept), text)}
     return Bundle(
         vantages=vantages,
         evidence=tuple(evidence),

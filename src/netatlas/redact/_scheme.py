@@ -12,9 +12,9 @@ address, cached; a bundle has hundreds, not millions.
 
 ``f`` is forced to 0 for some prefixes, from :func:`default_rules`:
 
-* *kept* ranges (loopback, link-local, multicast, 0.0.0.0, 255.255.255.255, the
-  specific engine defaults of ``knowledge/pools.json``) map to themselves, since they
-  say nothing about the user and analyses recognise them by value;
+* *kept* ranges (loopback, link-local, multicast, 0.0.0.0, 255.255.255.255) map to
+  themselves, since they say nothing about the user and analyses recognise them by
+  value;
 * *structure* blocks (RFC 1918, CGNAT, ULA, Docker's and podman's wide pools) keep
   their membership: an address inside stays inside, one outside stays outside, but
   its bits below the block are pseudonymised. WSL's NAT /20 stays in 172.16.0.0/12, so
@@ -28,13 +28,25 @@ first 5 to 12 bits), the price Crypto-PAn's "class-preserving" variants also pay
 Netmask values (``255.255.240.0``) are not rules: they would pin every address whose
 bits run ones-then-zeros (``192.0.2.x``); the text rewriter leaves them alone instead.
 
+The specific engine defaults of ``knowledge/pools.json`` (Docker's 172.17.0.0/16,
+Rancher Desktop's 192.168.1.0/24, k8s pods' 10.244.0.0/16 …, :func:`engine_rules`)
+are *not* rules of the map: a home LAN or a VPN may use the same range, and a rule
+would pin its prefix bit for bit. A scheme is given the ones a bundle evidently uses
+for an engine (``_kept.kept_ranges``) as ``kept``, an overlay on top of the map:
+an address inside one is itself, every other address has the same image with or
+without the overlay, so the image of an address never depends on which engine ranges
+a bundle kept (what the fleet needs: one key, one map, on every machine).
+
 Example (RFC 5737 addresses):
     >>> s = Scheme(b"k" * 32)
     >>> a, b = s.address(ip_address("192.0.2.10")), s.address(ip_address("192.0.2.77"))
     >>> a != ip_address("192.0.2.10") and common_prefix(a, b) == 25
     True
-    >>> str(s.address(ip_address("127.0.0.1"))), str(s.address(ip_address("172.17.0.2")))
-    ('127.0.0.1', '172.17.0.2')
+    >>> str(s.address(ip_address("127.0.0.1"))), str(s.address(ip_address("172.17.0.2"))) != "172.17.0.2"
+    ('127.0.0.1', True)
+    >>> kept = Scheme(b"k" * 32, kept=[ip_network("172.17.0.0/16")])
+    >>> str(kept.address(ip_address("172.17.0.2"))), kept.address(ip_address("192.0.2.10")) == a
+    ('172.17.0.2', True)
 """
 
 from __future__ import annotations
@@ -50,9 +62,19 @@ from functools import lru_cache
 from netatlas.knowledge import load
 from netatlas.model import IPAddress, IPNetwork
 
-__all__ = ["Rule", "Scheme", "common_prefix", "default_rules", "eui64_mac", "ip_address"]
+__all__ = [
+    "Rule",
+    "Scheme",
+    "common_prefix",
+    "default_rules",
+    "engine_rules",
+    "eui64_mac",
+    "ip_address",
+    "ip_network",
+]
 
 ip_address = ipaddress.ip_address
+ip_network = ipaddress.ip_network
 
 _V4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
@@ -86,13 +108,10 @@ _KEPT: tuple[tuple[str, int | None], ...] = (
     ("ff00::/8", None),
     ("ff02::1:ff00:0/104", 104),  # solicited-node groups end in a host's low 24 bits
 )
-# Engine defaults kept verbatim only when they are at least this specific: a /8 or
-# /12 default (Docker swarm's 10.0.0.0/8, k8s services 10.96.0.0/12) would keep a
+# Engine defaults can be kept verbatim only when they are at least this specific: a /8
+# or /12 default (Docker swarm's 10.0.0.0/8, k8s services 10.96.0.0/12) would keep a
 # whole corporate range; those become structure blocks instead.
 _MIN_KEPT_PREFIX = {4: 16, 6: 48}
-# Engine defaults that coincide with the most common home-router LAN: keeping them
-# would keep the user's LAN, so they are pseudonymised like any LAN.
-_NOT_KEPT = frozenset({"192.168.1.0/24", "192.168.0.0/24", "10.0.0.0/24"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +130,49 @@ class Rule:
     why: str
 
 
-def default_rules() -> tuple[Rule, ...]:
-    """Special ranges, netmask values and the engine defaults of ``knowledge/pools.json``.
+def _pool_entries() -> Iterable[tuple[IPNetwork, int | None, str, bool]]:
+    """(range, pool size, why, exact) of every default and kind hint in ``knowledge/pools.json``.
 
-    A default with a CIDR at least /16 (IPv6 /48) specific is kept verbatim, an
-    ``address`` is kept as a /32; wider ones (and ``within`` bounds, and exact-CIDR
-    kind hints) become structure blocks. Docker's ``default-address-pools`` entries
-    keep their ``size`` bits, so the /16 or /20 slot Docker allocated stays the same
-    and its next allocation is predicted the same.
+    ``exact`` is True for a ``cidr`` or ``address`` (the engine's own range), False for
+    a ``within`` bound.
+    """
+    pools = load("pools")
+    for d in pools.get("defaults", []):
+        why = f"{d.get('engine')} {d.get('pool')} (knowledge/pools.json)"
+        if d.get("address"):
+            yield ipaddress.ip_network(d["address"]), None, why, True
+        for key in ("cidr", "within"):
+            if d.get(key):
+                size = d.get("size") if isinstance(d.get("size"), int) else None
+                yield ipaddress.ip_network(d[key], strict=False), size, why, key == "cidr"
+    for h in pools.get("kind_hints", []):
+        why = f"kind hint {h.get('kind')} (knowledge/pools.json)"
+        for key in ("cidr", "within"):
+            if key in h.get("match", {}):
+                yield ipaddress.ip_network(h["match"][key], strict=False), None, why, key == "cidr"
+
+
+def _specific(net: IPNetwork) -> bool:
+    return net.prefixlen >= _MIN_KEPT_PREFIX[net.version]
+
+
+def _candidate(net: IPNetwork, size: int | None, exact: bool) -> bool:
+    """An engine's own specific range: not a pool it cuts smaller networks from, not special-purpose."""
+    if not (exact and _specific(net)) or (size is not None and size > net.prefixlen):
+        return False
+    special = (ipaddress.ip_network(text) for text, _ in _KEPT)
+    return not any(net.subnet_of(s) for s in special if s.version == net.version)  # type: ignore[arg-type]
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The map's fixed rules: special ranges, structure blocks and the wide engine pools.
+
+    Every engine default of ``knowledge/pools.json`` wider than /16 (IPv6 /48) and every
+    ``within`` bound becomes a structure block: membership kept, bits below
+    pseudonymised. The specific ones are no rule here (:func:`engine_rules`): a bundle
+    keeps those only when its evidence shows an engine using them and no host network
+    near them (``netatlas.redact._kept``). These rules are the same for every bundle
+    and every machine, so one key gives one map.
     """
     out: list[Rule] = []
     for text in _STRUCTURE:
@@ -127,30 +181,31 @@ def default_rules() -> tuple[Rule, ...]:
     for text, depth in _KEPT:
         net = ipaddress.ip_network(text)
         out.append(Rule(net, depth or net.max_prefixlen, "special-purpose range"))
-    pools = load("pools")
-    for d in pools.get("defaults", []):
-        why = f"{d.get('engine')} {d.get('pool')} (knowledge/pools.json)"
-        if d.get("address"):
-            addr = ipaddress.ip_address(d["address"])
-            out.append(Rule(ipaddress.ip_network(addr), addr.max_prefixlen, why))
-        for key in ("cidr", "within"):
-            if not d.get(key):
-                continue
-            net = ipaddress.ip_network(d[key], strict=False)
-            size = d.get("size")
-            docker_pool = d.get("pool") == "default-address-pools" and isinstance(size, int)
-            if key == "cidr" and docker_pool and size > net.prefixlen:
-                out.append(Rule(net, size, why))
-            elif key == "cidr" and net.prefixlen >= _MIN_KEPT_PREFIX[net.version] and d[key] not in _NOT_KEPT:
-                out.append(Rule(net, net.max_prefixlen, why))
-            else:
-                out.append(Rule(net, net.prefixlen, why))
-    for h in pools.get("kind_hints", []):
-        for key in ("cidr", "within"):
-            if key in h.get("match", {}):
-                net = ipaddress.ip_network(h["match"][key], strict=False)
-                out.append(Rule(net, net.prefixlen, f"kind hint {h.get('kind')} (knowledge/pools.json)"))
+    for net, size, why, exact in _pool_entries():
+        if not (exact and _specific(net)):
+            out.append(Rule(net, net.prefixlen, why))
+        elif size is not None and size > net.prefixlen:
+            pass  # a specific pool (podman's 10.89.0.0/16 of /24s): its networks are the user's choice
     return tuple(out)
+
+
+def engine_rules() -> tuple[Rule, ...]:
+    """The specific engine defaults (at least /16, IPv6 /48, or one address), kept only on evidence.
+
+    Pools an engine cuts networks from (podman's 10.89.0.0/16 of /24s) are not
+    candidates, nor ranges inside a special-purpose one (kept anyway).
+
+    Each is a candidate for a bundle's ``kept`` overlay (``_kept.kept_ranges``);
+    ``depth`` is always the full width: kept means kept bit for bit.
+
+    >>> any(str(r.network) == "192.168.1.0/24" for r in engine_rules())
+    True
+    """
+    seen: dict[IPNetwork, Rule] = {}
+    for net, size, why, exact in _pool_entries():
+        if _candidate(net, size, exact) and net not in seen:
+            seen[net] = Rule(net, net.max_prefixlen, why)
+    return tuple(seen.values())
 
 
 def common_prefix(a: IPAddress, b: IPAddress) -> int:
@@ -207,9 +262,12 @@ class Scheme:
         key: the secret (at least 16 bytes); sub-keys for addresses, MACs and names
             are derived from it, so learning one mapping says nothing of the others.
         rules: what stays; :func:`default_rules` when omitted.
+        kept: ranges mapped to themselves on top of the map (a bundle's engine ranges,
+            ``_kept.kept_ranges``). Addresses outside them map exactly as without
+            them; the caller makes sure no address of the bundle maps into one.
     """
 
-    def __init__(self, key: bytes, rules: Sequence[Rule] | None = None) -> None:
+    def __init__(self, key: bytes, rules: Sequence[Rule] | None = None, kept: Iterable[IPNetwork] = ()) -> None:
         if len(key) < 16:
             raise ValueError(f"redaction key must be at least 16 bytes, got {len(key)}")
         self._k_addr = hmac.digest(key, b"netatlas-redact/v1/address", "sha256")
@@ -223,7 +281,10 @@ class Scheme:
             4: _Tree(32, (r for r in chosen if r.network.version == 4)),
             6: _Tree(128, (r for r in chosen if r.network.version == 6)),
         }
-        self.prefix = lru_cache(maxsize=65536)(self._prefix)
+        self.kept = tuple(kept)
+        self._kept = {v: [(n.prefixlen, int(n.network_address)) for n in self.kept if n.version == v] for v in (4, 6)}
+        self.base = lru_cache(maxsize=65536)(self._prefix)
+        self.prefix = lru_cache(maxsize=65536)(self._overlay)
         self.mac = lru_cache(maxsize=65536)(self._mac)
         self.label = lru_cache(maxsize=65536)(self._label)
 
@@ -250,6 +311,16 @@ class Scheme:
             out = (out << 1) | (bit ^ flip)
         return out
 
+    def in_kept(self, value: int, version: int, plen: int | None = None) -> bool:
+        """Whether the block ``value/plen`` (an address when ``plen`` is omitted) lies in a kept range."""
+        width = 32 if version == 4 else 128
+        plen = width if plen is None else plen
+        return any(kp <= plen and value >> (width - kp) == top >> (width - kp) for kp, top in self._kept[version])
+
+    def _overlay(self, value: int, version: int) -> int:
+        """The map of one address with the kept ranges on top: itself inside one."""
+        return value if self.in_kept(value, version) else self.base(value, version)
+
     def address(self, addr: IPAddress) -> IPAddress:
         """The pseudonym of ``addr``: the prefix map, with two IPv6 refinements.
 
@@ -273,10 +344,21 @@ class Scheme:
     def network(self, net: IPNetwork) -> IPNetwork:
         """The image of a network: its address mapped, host bits cleared.
 
-        >>> s = Scheme(b"k" * 32)
-        >>> str(s.network(ipaddress.ip_network("172.17.0.0/16")))
-        '172.17.0.0/16'
+        A network inside a kept range is itself; a wider one is mapped like any other
+        (its image holds the images of its addresses outside the kept ranges).
+
+        >>> s = Scheme(b"k" * 32, kept=[ipaddress.ip_network("172.17.0.0/16")])
+        >>> str(s.network(ipaddress.ip_network("172.17.0.0/16"))), str(s.network(ipaddress.ip_network("172.16.0.0/12")))
+        ('172.17.0.0/16', '172.16.0.0/12')
         """
+        if self.in_kept(int(net.network_address), net.version, net.prefixlen):
+            return net
+        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen <= 64:
+            mapped: IPAddress = ipaddress.IPv6Address(self.base(int(net.network_address), 6))
+            return ipaddress.ip_network(f"{mapped}/{net.prefixlen}", strict=False)
+        if isinstance(net, ipaddress.IPv4Network):
+            mapped = ipaddress.IPv4Address(self.base(int(net.network_address), 4))
+            return ipaddress.ip_network(f"{mapped}/{net.prefixlen}", strict=False)
         mapped = self.address(net.network_address)
         return ipaddress.ip_network(f"{mapped}/{net.prefixlen}", strict=False)
 

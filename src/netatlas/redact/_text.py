@@ -562,16 +562,71 @@ class Rewriter:
             out.append(line)
         return "".join(out)
 
+    def _fib_trie(self, text: str) -> str:
+        """``/proc/net/fib_trie`` with each leaf's key read together with its route lines.
+
+        A leaf (``|-- 192.168.0.0``) stands alone on its line; its prefix lengths are on
+        the lines below (``/20 link UNICAST``, ``/32 host LOCAL``). Read alone, a key
+        that is a network address would be mapped like a host address, with
+        pseudonymised host bits, and ``192.168.0.0/20`` would no longer be a network
+        (the parser drops it, and the local address loses its prefix length). So the
+        key of a leaf with a route shorter than /32 becomes the image of that network
+        (the shortest, whose host bits are zero for all of them), a ``BROADCAST`` key
+        the broadcast address of its link network's image, and any other key the
+        address's image. Inner nodes (``+-- 172.16.0.0/12 …``) carry their length on
+        their own line and are rewritten as networks by :meth:`text`.
+        """
+        lines = text.splitlines(keepends=True)
+        leaves: list[tuple[int, ipaddress.IPv4Address, list[tuple[int, str]]]] = []
+        for no, line in enumerate(lines):
+            if (m := _FIB_LEAF.match(line)) is not None and (addr := _v4(m["key"])) is not None:
+                leaves.append((no, addr, []))
+            elif (r := _FIB_ROUTE.match(line)) is not None and leaves and int(r["len"]) <= 32:
+                leaves[-1][2].append((int(r["len"]), r["type"]))
+        links = [
+            ipaddress.IPv4Network(f"{addr}/{plen}", strict=False)
+            for _, addr, routes in leaves
+            for plen, kind in routes
+            if kind == "UNICAST" and plen < 32
+        ]
+        for no, addr, routes in leaves:
+            shorter = [plen for plen, _ in routes if plen < 32]
+            if shorter:
+                img = self._cidr(addr, min(shorter))
+            elif any(kind == "BROADCAST" for _, kind in routes) and (
+                held := [n for n in links if n.prefixlen < 31 and n.broadcast_address == addr]
+            ):
+                net = max(held, key=lambda n: n.prefixlen)
+                img = self.scheme.network(net).broadcast_address
+                self.seen_addresses.add(addr)
+                self.images.add(img)
+            else:
+                img = self.address(addr)
+            m = _FIB_LEAF.match(lines[no])
+            assert m is not None
+            lines[no] = lines[no][: m.start("key")] + str(img) + lines[no][m.end("key") :]
+        return "".join(lines)
+
     def text(self, text: str, *, kind: str | None = None) -> str:
         """``text`` with every address, MAC and secret name replaced.
 
         ``kind`` enables format-specific forms: ``netstat-rn`` (BSD) writes network
         destinations with fewer than four octets (``192.168.1``, ``224.0.0/4``); the
-        ``/proc/net`` files write addresses in hex (:meth:`_proc_hex`).
+        ``/proc/net`` files write addresses in hex (:meth:`_proc_hex`);
+        ``/proc/net/fib_trie`` puts a leaf's prefix lengths on the lines below it
+        (:meth:`_fib_trie`).
         """
         if kind in ("proc-net-route", "proc-net-if-inet6"):
             text = self._proc_hex(text, kind)
-        abbreviated = kind == "netstat-rn"
+        if kind == "proc-net-fib-trie":
+            done = self._fib_trie(text)
+            # leaf keys are rewritten; the rest (inner nodes, names) as any text
+            return "".join(
+                line if _FIB_LEAF.match(line) else self._generic(line, False) for line in done.splitlines(keepends=True)
+            )
+        return self._generic(text, kind == "netstat-rn")
+
+    def _generic(self, text: str, abbreviated: bool) -> str:
         split_prefixes = _split_prefixes(text)
         pieces: list[str] = []
         pos = 0
@@ -586,6 +641,11 @@ class Rewriter:
         pieces.append(self._names(text[pos:]))
         return "".join(pieces)
 
+
+# /proc/net/fib_trie (net/ipv4/fib_trie.c, fib_trie_seq_show): a leaf "|-- KEY" and,
+# below it, one "/LEN SCOPE TYPE" line per route on that key.
+_FIB_LEAF = re.compile(r"^[ \t|]*\|--[ \t]+(?P<key>\d{1,3}(?:\.\d{1,3}){3})[ \t]*\r?$", re.M)
+_FIB_ROUTE = re.compile(r"^[ \t]+/(?P<len>\d{1,2})[ \t]+\S+[ \t]+(?P<type>\S+)")
 
 # nft -j writes a prefix as {"prefix": {"addr": "10.20.0.0", "len": 16}}: the length is
 # in another field, so the address alone would be read as a host and its image would
