@@ -116,3 +116,12 @@ def test_nft_json_set_reference_and_vmap_are_kept() -> None:
 def test_nft_json_not_json_names_the_line() -> None:
     with pytest.raises(ParseError, match=r"^x:2: "):
         parse("nft-json", '{"nftables": [\n  {,\n]}', source="x")
+
+
+@pytest.mark.parametrize("odd", ["\x1c", "\x1d", "\u00a0", "\u2003"])
+def test_iptables_s_whitespace_the_shell_does_not_split_on_is_a_stray_line(odd: str) -> None:
+    """Found by tests/test_parser_robustness.py: ``-A\\x1cFOO`` passed the line regex but split into one word."""
+    facts = parse("iptables-s", f"-P INPUT ACCEPT\n-A{odd}FOO -j DROP\n-A INPUT -j ACCEPT\n")
+    assert [w.line for w in facts.warnings] == [2]
+    (chain,) = facts.firewall[0].tables[0].chains
+    assert [r.text for r in chain.rules] == ["-A INPUT -j ACCEPT"]

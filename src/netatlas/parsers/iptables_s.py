@@ -95,6 +95,9 @@ def read_rules(lines: list[Line], warnings: Warnings, *, table: str = "filter") 
             warnings.add(ln.no, f"not an iptables -S line: {t[:60]!r}")
             continue
         args = split_args(t, line=ln.no)
+        if len(args) < 2 or args[0] not in ("-P", "-N", "-A"):  # \s (\x1c, NBSP …) is no break for split_args
+            warnings.add(ln.no, f"not an iptables -S line: {t[:60]!r}")
+            continue
         chain = args[1]
         if args[0] == "-P":
             chains[chain] = FirewallChain(chain, args[2] if len(args) > 2 else None)
