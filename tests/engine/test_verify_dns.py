@@ -119,6 +119,7 @@ def _ask(pid: int, name: str, *, rd: bool) -> str:
     if not rd:
         q.flags &= ~dns.flags.RD
     with sock:
+        sock.setblocking(False)  # dnspython waits with its own timeout only on a non-blocking socket
         try:
             r = dns.query.udp(q, "127.0.0.11", timeout=1.5, sock=sock)
         except dns.exception.Timeout:
