@@ -171,3 +171,61 @@ def test_no_original_lan_prefix_survives(net: ipaddress.IPv4Address, host: int) 
     # less each): a coincidence of images, not a leak, so only the other cases are asserted
     if not any(i.overlaps(lan) for i in images):
         assert not _has_prefix(_every_text(out), prefix), (str(lan), kept)
+
+
+_DOCKER0 = _iface("docker0", "172.17.0.1/16")
+
+
+def _with(b: Bundle, *extra: Evidence) -> Bundle:
+    return Bundle(b.vantages, (*b.evidence, *extra))
+
+
+def test_a_host_range_only_in_text_no_parser_places_blocks_the_range() -> None:
+    """Found by review: a truncated dump, an unknown kind, a firewall rule's -s and stderr
+    name the user's own 172.17.x network; none of them is sorted by a parser, yet each
+    blocks keeping Docker's 172.17.0.0/16 and none is shown in the redacted bundle."""
+    base = _bundle([_iface("eth0", "192.0.2.20/24"), _DOCKER0])
+    assert _kept(base) == {"172.17.0.0/16"}
+    cases = [
+        Evidence(
+            "host/ip2",
+            "host",
+            "ip-addr-json",
+            ("ip", "-j", "addr"),
+            b'[{"ifname":"wlan0","addr_info":[{"family":"inet","local":"172.17.8.23","prefixlen":24',
+        ),
+        Evidence("host/odd", "host", "some-kind-nobody-parses", ("odd",), b"home router 172.17.8.1\n"),
+        Evidence(
+            "host/ipt",
+            "host",
+            "iptables-save",
+            ("iptables-save",),
+            b"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 172.17.8.0/24 -j ACCEPT\nCOMMIT\n",
+        ),
+        Evidence(
+            "host/ping",
+            "host",
+            "ip-route-json",
+            ("ip", "-j", "route"),
+            b"[]",
+            stderr=b"warning: 172.17.8.1 unreachable\n",
+        ),
+    ]
+    for ev in cases:
+        b = _with(base, ev)
+        assert _kept(b) == set(), ev.id
+        assert not _has_prefix(_every_text(redact_bundle(b, KEY)), "172.17.8."), ev.id
+
+
+def test_the_engines_own_addresses_in_host_text_do_not_block_it() -> None:
+    """Docker's own MASQUERADE rule and DNAT to a container name only the engine's addresses."""
+    rules = (
+        b"*nat\n:POSTROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n"
+        b"-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\n"
+        b"-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.1:80\nCOMMIT\n"
+    )
+    b = _with(
+        _bundle([_iface("eth0", "192.0.2.20/24"), _DOCKER0]),
+        Evidence("host/ipt", "host", "iptables-save", ("iptables-save",), rules),
+    )
+    assert _kept(b) == {"172.17.0.0/16"}

@@ -109,6 +109,8 @@ class Parsed:
     host: list[IPNetwork] = field(default_factory=list)
     addresses: set[IPAddress] = field(default_factory=set)
     networks: set[IPNetwork] = field(default_factory=set)
+    engine_addresses: set[IPAddress] = field(default_factory=set)
+    mentions: list[IPNetwork] = field(default_factory=list)
 
 
 def _parsed(ev: Evidence) -> Facts | None:
@@ -161,9 +163,55 @@ def parsed_evidence(bundle: Bundle) -> Parsed:
     for ev in bundle.evidence:
         facts = _parsed(ev) if ev.data else None
         out.facts.append((ev, facts))
+        inside = kinds.get(ev.vantage) in _ENGINE_VANTAGES
         if facts is not None:
-            _sort(facts, ev.kind, kinds.get(ev.vantage) in _ENGINE_VANTAGES, out)
+            _sort(facts, ev.kind, inside, out)
+        if not inside:  # every address its text names, parsed or not, stderr too
+            for raw in (ev.data, ev.stderr):
+                if raw:
+                    out.mentions.extend(_mentioned(raw))
+    _explain(out)
     return out
+
+
+_TOKEN = re.compile(
+    r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?:/\d{1,3})?(?![\w:])"
+)
+
+
+def _mentioned(raw: bytes | str) -> Iterator[IPNetwork]:
+    """Each address (as a host network) or CIDR the text names, whatever its format."""
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace").replace("\x00", "")
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        try:
+            yield ipaddress.ip_network(word, strict=False)
+        except ValueError:
+            continue
+
+
+def _explain(out: Parsed) -> None:
+    """Mentions outside the engines that are not an engine's own address or network go to ``host``.
+
+    The parsers place what they understand (:func:`_sort`); this catches the rest: text no
+    parser read (a truncated dump, an unknown kind), stderr, and fields the sort does not
+    look at (a firewall rule's ``-s``/``-d``). Only an exact engine address (a container's,
+    a gateway, a network's first and last) or an exact engine network explains a mention:
+    an address merely inside an engine range may be the user's own (a home router on
+    172.17.8.1), and when in doubt the range is not kept.
+    """
+    nets = {e for e, _s in out.engine}
+    known = set(out.engine_addresses)
+    for n in nets:
+        known.update((n.network_address, n.broadcast_address))
+    for n in out.mentions:
+        if n in nets:
+            continue
+        if n.prefixlen == n.max_prefixlen and n.network_address in known:
+            continue
+        if n.network_address.is_loopback or n.network_address.is_unspecified:
+            continue
+        out.host.append(n)
 
 
 def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
@@ -173,11 +221,15 @@ def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
         value = _value(leaf)
         if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             out.addresses.add(value)
+            if inside_engine:
+                out.engine_addresses.add(value)
         elif value is not None:
             out.networks.add(value)
     for en in facts.networks:
         engine.extend((s, f"{kind} network {en.name}") for s in en.subnets)
         engine.extend((m, f"{kind} network {en.name}") for m in map(_net, en.gateways) if m)
+        out.engine_addresses.update(g for g in en.gateways if g is not None)
+        out.engine_addresses.update(mem.address for mem in en.members if mem.address is not None)
         for mem in en.members:
             if (m := _net(mem.address, mem.prefixlen)) is not None:
                 engine.append((m, f"{kind} network {en.name}"))
@@ -185,12 +237,15 @@ def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
         for mem in c.networks:
             if (m := _net(mem.address, mem.prefixlen)) is not None:
                 engine.append((m, f"{kind} container {c.name.lstrip('/')}"))
+            if mem.address is not None:
+                out.engine_addresses.add(mem.address)
     engine_ifaces = set()
     for i in facts.interfaces:
         nets = [n for a in i.addresses if (n := _net(a.address, a.prefixlen)) is not None]
         if inside_engine or _ENGINE_IFACE.match(i.name):
             engine_ifaces.add(i.name)
             engine.extend((n, f"{kind} interface {i.name}") for n in nets)
+            out.engine_addresses.update(a.address for a in i.addresses if a.address is not None)
         elif not _LOOPBACK_IFACE.match(i.name) and i.type != "loopback":
             host.extend(nets)
             host.extend(n for n in map(_net, (*i.gateways, *i.dns_servers)) if n)
@@ -216,6 +271,7 @@ def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
         if inside_engine or engine_iface(r.interface):
             if r.destination.prefixlen:
                 engine.append((r.destination, f"{kind} route on {r.interface or 'the engine'}"))
+            out.engine_addresses.update(a for a in (r.gateway, r.source) if a is not None)
         elif r.interface is None or not _LOOPBACK_IFACE.match(r.interface):
             if r.destination.prefixlen:
                 host.append(r.destination)
