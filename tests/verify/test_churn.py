@@ -25,3 +25,15 @@ def test_a_replaced_namespace_file_is_gone_and_its_disagreements_unknown(tmp_pat
     out = churn.discount([(bad, ("node:b", "node:a")), (fine, ("node:b", "node:a"))], {"node:a"}, {"node:a": "web"})
     assert out[0].result == "unknown" and "web" in out[0].why
     assert out[1] == fine
+
+
+def test_a_namespace_still_held_elsewhere_is_not_gone(tmp_path: Path) -> None:
+    """The process a place was found through exits, but the namespace lives on (review)."""
+    import os
+
+    me = f"/proc/{os.getpid()}/ns/net"
+    link = tmp_path / "net"
+    link.symlink_to(me)
+    pinned = churn.pin([Place("netns:pid1", "node:a", "netns", str(link))])
+    link.unlink()  # the path is gone; the namespace (this process's) is not
+    assert churn.gone(pinned) == set()

@@ -41,3 +41,18 @@ def test_names_the_server_would_forward_are_held_back() -> None:
     )
     assert asked == set()
     assert held == {"nowhere.example", "gw", "far", "peer"}
+
+
+def test_on_a_podman_network_only_its_gateway_is_aardvark() -> None:
+    """A DNS container on the same podman network (a Pi-hole) forwards upstream: not asked (review)."""
+    atlas = small_atlas()
+    nets = tuple(dataclasses.replace(n, kind="podman-bridge") for n in atlas.networks)
+    gw = "10.250.0.1"  # the place's own attachment: the bridge side in this small atlas
+    atlas = dataclasses.replace(
+        atlas,
+        networks=nets,
+        names=(_rec("peer", gw, "10.250.0.2", source="dns"), _rec("peer2", "10.250.0.2", "10.250.0.2", source="dns")),
+    )
+    p = plan(atlas, [_PLACE], limit=0)
+    assert {q.name for q in p.names} == {"peer"}
+    assert {q.name for q in p.held_back} == {"peer2"}

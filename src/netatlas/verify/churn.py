@@ -42,9 +42,29 @@ def pin(places: Iterable[Place]) -> dict[str, tuple[str, Identity]]:
     return out
 
 
+def _alive() -> set[Identity]:
+    """The identity of every network namespace a process or a name still holds."""
+    out: set[Identity] = set()
+    for pattern, root in (("[0-9]*/ns/net", "/proc"), ("*", "/run/netns")):
+        for path in Path(root).glob(pattern):
+            ident = _identity(str(path))
+            if ident is not None:
+                out.add(ident)
+    return out
+
+
 def gone(pinned: Mapping[str, tuple[str, Identity]]) -> set[str]:
-    """The pinned nodes whose namespace is no longer the one that was entered."""
-    return {node for node, (path, ident) in pinned.items() if _identity(path) != ident}
+    """The pinned nodes whose namespace no longer exists.
+
+    A path that now leads elsewhere (the process exited) is not enough: another process
+    or a bind mount may still hold the namespace, and its disagreements are real. Only a
+    namespace no process and no name holds any more is gone.
+    """
+    moved = {node: ident for node, (path, ident) in pinned.items() if _identity(path) != ident}
+    if not moved:
+        return set()
+    alive = _alive()
+    return {node for node, ident in moved.items() if ident not in alive}
 
 
 def discount(

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from netatlas.model import IPAddress
-from netatlas.model.atlas import Atlas
+from netatlas.model.atlas import Atlas, Network
 from netatlas.reach.world import _World
 from netatlas.verify.door import Target
 from netatlas.verify.places import Place
@@ -189,6 +189,16 @@ def plan(atlas: Atlas, places: Iterable[Place], *, limit: int = MAX_PROBES) -> P
 _EMBEDDED = ipaddress.ip_address("127.0.0.11")
 
 
+def _gateways(world: _World, net: Network) -> set[IPAddress]:
+    """The addresses of ``net``'s gateway side (aardvark-dns listens there, not a container)."""
+    out: set[IPAddress] = set()
+    for a in net.attachments:
+        n = world.nodes.get(a.node)
+        if a.address is not None and (n is None or n.kind not in ("container", "pod")):
+            out.add(a.address)
+    return out
+
+
 def _held_by_server(world: _World, q: NameQuestion) -> bool:
     """Whether the scan's answer came from the server's own table, so asking again sends nothing on.
 
@@ -201,7 +211,9 @@ def _held_by_server(world: _World, q: NameQuestion) -> bool:
     if not q.expected:
         return False
     nets = [net for net, _i, _a in world.attached.get(q.place.node, [])]
-    own_table = q.server == _EMBEDDED or any(net.kind == "podman-bridge" and q.server in net.cidr for net in nets)
+    own_table = q.server == _EMBEDDED or any(
+        net.kind == "podman-bridge" and q.server in _gateways(world, net) for net in nets
+    )
     if not own_table:
         return False
     held: set[IPAddress] = set()
