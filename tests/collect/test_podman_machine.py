@@ -333,3 +333,13 @@ def test_malformed_machine_list_in_a_scan_is_a_one_line_problem() -> None:
     assert [p.code for p in problems] == ["parse-error"]
     assert problems[0].message.startswith("host/podman-machine-list:6: invalid JSON")
     assert "\n" not in problems[0].message and "Traceback" not in problems[0].message
+
+
+def test_a_remote_username_that_could_be_an_option_falls_back_to_podmans_default() -> None:
+    """Found by review: ``RemoteUsername`` went into ``wsl.exe -u`` unchecked (``-u --exec``)."""
+    inspected = json.loads((WIN / "machine-inspect.out").read_text())
+    inspected[0]["Rootful"] = False
+    key = "\0".join([WIN_INDEX["binary"], "machine", "inspect", MACHINE])
+    rr, _b = _win(win_replay(**{key: json.dumps(inspected).encode(), LIST_KEY: _listed(RemoteUsername="--exec")}))
+    engine = [c for c in rr.calls if _engine(c)]
+    assert engine and all(c[3:5] == ("-u", "user") for c in engine)

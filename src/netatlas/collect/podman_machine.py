@@ -63,6 +63,8 @@ PRODUCES = (
 )
 PLATFORMS = ("Windows", "Darwin")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+"""A Linux user name as ``useradd`` takes it: never an option (``--exec``) for ``wsl.exe -u``."""
 """A machine name as podman accepts one (its ``NameRegex``): never read as an option
 when it is passed on as one argv element."""
 ROOTLESS_USER = "user"
@@ -122,7 +124,7 @@ def machines(listed: Result) -> list[Machine]:
                     name=str(m["name"]),
                     running=m.get("running") is True,
                     vm_type=str(m.get("vm_type") or ""),
-                    user=user if isinstance(user, str) and user else ROOTLESS_USER,
+                    user=user if isinstance(user, str) and _USER.match(user) else ROOTLESS_USER,
                 )
             )
     return out
@@ -152,6 +154,13 @@ def _prefix(binary: str, machine: Machine, rootful: bool, wsl: Callable[[], str]
         return [wsl(), "-d", distro_name(machine.name), "-u", user, "--exec", "podman"], "wsl"
     connection = f"{machine.name}-root" if rootful else machine.name
     return [binary, "--connection", connection], "podman-connection"
+
+
+def _windows_wsl() -> str:
+    """``wsl.exe`` by its absolute path, as every Windows tool is run."""
+    from netatlas.collect.windows import wsl
+
+    return wsl()
 
 
 def _answered(res: Result) -> Callable[[Runner], Result]:
@@ -190,7 +199,7 @@ def plan(
         mid = f"podman-machine:{m.name}"
         inspected = runner.run([client, "machine", "inspect", m.name])
         rootful = _rootful(inspected, m.name)
-        prefix, channel = _prefix(client, m, rootful, wsl or (lambda: "wsl.exe"))
+        prefix, channel = _prefix(client, m, rootful, wsl or _windows_wsl)
         machine = Vantage(mid, VantageKind.PODMAN_MACHINE, m.name, parent="host", channel=channel)
         inspect = Source(f"{mid}/inspect", "podman-machine-inspect", _answered(inspected), fetched=inspected)
         out.append(Planned(machine, [inspect]))
