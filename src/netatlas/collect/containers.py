@@ -162,9 +162,12 @@ def firewall_sources(prefix: str, pid: int) -> list[Source]:
     Engines program rules there too (Docker's ``DOCKER_OUTPUT`` DNAT to its embedded
     DNS on user networks), and so can the container's own processes (a VPN client's
     kill switch). This is the one place a container's namespace is entered by running a
-    command: iptables has no netlink dump to read in-process. Without root, ``nsenter``
-    is refused and that is a recorded failure; where ``nsenter`` or a tool is not
-    installed the source is dropped, as on the host.
+    command: iptables has no netlink dump to read in-process. The real runner starts
+    the tool itself from inside the namespace (no ``nsenter`` process) and does not
+    start ``iptables-save``/``ip6tables-save`` where they provably print nothing
+    (:meth:`netatlas.collect.runner.SubprocessRunner.run`). Without root, entering is
+    refused and that is a recorded failure; where a tool is not installed the source
+    is dropped, as on the host.
     """
     path = f"/proc/{pid}/ns/net"
 
