@@ -262,11 +262,16 @@ _ENV_FILES = (
 )
 
 
-def linux_env(runner: Runner) -> Result:
+def linux_env(runner: Runner, addresses: Callable[[Runner], Result] | None = None) -> Result:
     """The ``linux-env`` document: a few files whole and this namespace's interfaces.
 
     The files are read through the runner (a replayed scan replays them); the
     interfaces come from the same in-process netlink dump as ``ip-addr-json``.
+
+    Args:
+        addresses: the ``ip-addr-json`` result the scan already has (the host's
+            dump, shared: a host with hundreds of veths spends a few hundred ms of
+            pyroute2 decoding on each dump); default: dump this namespace here.
     """
     started, t0 = datetime.now(timezone.utc), time.monotonic()
     files: dict[str, str | None] = {}
@@ -279,7 +284,7 @@ def linux_env(runner: Runner) -> Result:
             files[path] = None
             failures[path] = res.failure.code
     interfaces: list[dict[str, object]] = []
-    addrs, _routes = netlink.dump(None)
+    addrs = addresses(runner) if addresses is not None else netlink.dump(None)[0]
     if addrs.failure is None:
         for link in json.loads(addrs.stdout):
             cidrs = [f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) if a.get("local")]
@@ -295,6 +300,14 @@ def linux_env(runner: Runner) -> Result:
     )
 
 
-def linux_env_source(prefix: str = "host") -> Source:
-    """The ``linux-env`` source of the scanning host (WSL or not, and which mode)."""
-    return Source(f"{prefix}/linux-env", "linux-env", linux_env)
+def linux_env_source(prefix: str = "host", addresses: Callable[[Runner], Result] | None = None) -> Source:
+    """The ``linux-env`` source of the scanning host (WSL or not, and which mode).
+
+    Args:
+        addresses: the host's ``ip-addr-json`` result, shared with that source
+            (see :func:`linux_env`).
+    """
+    if addresses is None:
+        return Source(f"{prefix}/linux-env", "linux-env", linux_env)
+    shared = addresses
+    return Source(f"{prefix}/linux-env", "linux-env", lambda r: linux_env(r, shared))
