@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netatlas.errors import ParseError
@@ -116,3 +116,18 @@ def test_nft_json_set_reference_and_vmap_are_kept() -> None:
 def test_nft_json_not_json_names_the_line() -> None:
     with pytest.raises(ParseError, match=r"^x:2: "):
         parse("nft-json", '{"nftables": [\n  {,\n]}', source="x")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("ab -!\t\r\n\x0b\x0c\u00a0\u2003\"'\\#")), max_size=40))
+def test_split_args_is_shlex_split(text: str) -> None:
+    """The fast path for lines without quotes gives what shlex.split gives, and quoted lines go to shlex."""
+    import shlex
+
+    from netatlas.parsers._iptables import split_args
+
+    try:
+        want = shlex.split(text, posix=True)
+    except ValueError:
+        return  # unbalanced quotes: a ParseError, as before
+    assert split_args(text, line=1) == want
