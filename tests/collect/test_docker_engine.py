@@ -278,3 +278,24 @@ def test_names_asked_from_a_container_are_its_peers_first_then_the_others() -> N
     assert asked["def"] == [*SPECIAL_NAMES, "def", "db", "far", "web"]
     many = [cont(f"c{i:03}", "big") for i in range(100)]
     assert all(len(v) == MAX_NAMES for v in names_to_ask(many).values())
+
+
+def test_local_engine_transport_skips_proxy_lookups() -> None:
+    """A socket/pipe/ssh engine's session reads no proxy variables or .netrc per call; tcp:// keeps them."""
+    from types import SimpleNamespace
+
+    from netatlas.collect.docker_engine import _local_transport
+
+    local = SimpleNamespace(base_url="http+docker://localhost", trust_env=True)
+    _local_transport(local)
+    assert local.trust_env is False
+    remote = SimpleNamespace(base_url="https://10.0.0.5:2376", trust_env=True)
+    _local_transport(remote)
+    assert remote.trust_env is True
+
+
+@pytest.mark.skipif(not os.environ.get("NETATLAS_TEST_DOCKER_HOST"), reason="needs NETATLAS_TEST_DOCKER_HOST")
+def test_real_engine_on_a_socket_has_trust_env_off() -> None:
+    api = DockerApi(environment={"DOCKER_HOST": os.environ["NETATLAS_TEST_DOCKER_HOST"]})
+    assert api.get("/_ping").failure is None
+    assert api._api().trust_env is False

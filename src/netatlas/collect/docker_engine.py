@@ -258,6 +258,8 @@ class DockerApi:
                     )
             except Exception as exc:  # the SDK raises DockerException, requests or OS errors alike
                 self._failure = self._failed(classify_error(exc))
+            else:
+                _local_transport(self._client)
         return self._client
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> Result:
@@ -280,6 +282,20 @@ class DockerApi:
             fail = self._failed(Failure(code, f"{argv[1]}: HTTP {resp.status_code}: {msg}"))
             return Result(argv, stderr=body, duration_s=took, started=started, failure=fail)
         return Result(argv, body, duration_s=took, started=started)
+
+
+def _local_transport(client: Any) -> None:
+    """No proxy or ``.netrc`` look-ups for an engine on a socket, pipe or ssh channel.
+
+    The SDK's client is a ``requests`` session; with ``trust_env`` (its default) each
+    call reads the proxy variables and ``~/.netrc`` again (~0.5 ms of the ~2 ms a
+    ``GET`` costs here, and a scan of 200 containers makes some 250). Its
+    ``http+docker://`` URLs (a unix socket, a Windows pipe, ``ssh``) go through the
+    SDK's own adapters, where no proxy applies (an ``ALL_PROXY`` would only
+    misroute them); engines over ``tcp://`` keep ``requests``' defaults.
+    """
+    if str(getattr(client, "base_url", "")).startswith("http+docker://"):
+        client.trust_env = False
 
 
 def _message(body: bytes) -> str:
