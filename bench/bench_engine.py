@@ -128,10 +128,23 @@ def _summary(runs: list[Run]) -> dict[str, Any]:
     }
 
 
-def _kinds() -> str:
-    from netatlas.parsers import kinds
+def _kinds(sides: dict[str, dict[str, str]]) -> str:
+    """The evidence kinds every side's netatlas knows, less the name lookups.
 
-    return ",".join(k for k in kinds() if k not in NO_LOOKUPS)
+    Asked of each side's own code (its ``PYTHONPATH``), so a kind one of them lacks
+    is left out for both and they collect the same.
+    """
+    code = "from netatlas.parsers import kinds; print(','.join(kinds()))"
+    known = [
+        set(
+            subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
+            .stdout.decode()
+            .strip()
+            .split(",")
+        )
+        for env in sides.values()
+    ]
+    return ",".join(sorted(set.intersection(*known) - set(NO_LOOKUPS)))
 
 
 def _side_env(host: str, src: Path) -> dict[str, str]:
@@ -148,7 +161,7 @@ def run(sizes: list[int], repeat: int, compare_src: Path | None = None) -> None:
     sides = {"netatlas": _side_env(host, REPO / "src")}
     if compare_src is not None:
         sides["compare"] = _side_env(host, compare_src)
-    argv = [sys.executable, "-m", "netatlas.cli", "map", "--json", "--no-save", "--only", _kinds()]
+    argv = [sys.executable, "-m", "netatlas.cli", "map", "--json", "--no-save", "--only", _kinds(sides)]
     try:
         made = 0
         nets: list[str] = []
