@@ -39,11 +39,12 @@ when it fails, is kept.
 
 The API is not a command, so it cannot go through the
 :class:`~netatlas.collect.runner.Runner`; :class:`ApiClient` is the seam instead:
-:class:`DockerApi` is the real one (the SDK, imported lazily), :class:`ReplayApi`
-answers from recorded responses. SDK and HTTP errors become failures:
+:class:`DockerApi` is the real one (on a unix socket the standard library's
+``http.client``, :class:`UnixSocketApi`; otherwise the SDK, imported lazily),
+:class:`ReplayApi` answers from recorded responses. SDK, socket and HTTP errors become failures:
 ``daemon-down`` (socket missing or refusing, "Error while fetching server API
 version"), ``permission-denied`` (the socket's group), ``timeout``, ``error`` (an
-HTTP error status), ``unsupported`` (no SDK). The engine is the one the ``docker``
+HTTP error status), ``unsupported`` (no SDK, for an engine that needs it). The engine is the one the ``docker``
 CLI uses: ``DOCKER_HOST``, else the current context (:mod:`netatlas.collect.docker_context`),
 and a failure names that context. With neither, and no ``/var/run/docker.sock``,
 Docker is simply not installed and there is no engine vantage at all.
@@ -192,13 +193,13 @@ def classify_error(exc: BaseException) -> Failure:
 
 
 class DockerApi:
-    """The real Engine API through the ``docker`` SDK.
+    """The real Engine API: ``http.client`` on a unix socket, else the ``docker`` SDK.
 
     The engine is the one the ``docker`` CLI would use (``DOCKER_HOST``, else the
     current context: :mod:`netatlas.collect.docker_context`). The client is made on
-    first use (the SDK asks the engine its API version then, which is where a stopped
-    daemon shows). Calls are plain ``GET``s on the SDK's ``requests`` session, so the
-    body is kept exactly as the engine sent it. Failures name the context that chose
+    first use (it asks the engine its API version then, which is where a stopped
+    daemon shows). Calls are plain ``GET``s (:class:`UnixSocketApi`'s, or on the SDK's
+    ``requests`` session), so the body is kept exactly as the engine sent it. Failures name the context that chose
     the engine, since a stale one is a common cause.
 
     Args:
