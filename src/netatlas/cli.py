@@ -13,7 +13,6 @@ name). Both stay apart from 1 and 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -49,7 +48,9 @@ class UsageFailure(Exception):
 
 
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    from netatlas.render.json_text import dumps  # json.dumps(indent=2, ensure_ascii=False)'s text, faster
+
+    sys.stdout.write(dumps(obj) + "\n")
 
 
 def _version(value: bool) -> None:

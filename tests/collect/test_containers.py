@@ -144,3 +144,24 @@ def test_linux_env_here_is_not_wsl() -> None:
     if "microsoft" in Path("/proc/sys/kernel/osrelease").read_text().lower():  # pragma: no cover
         pytest.skip("running inside WSL")
     assert s["wsl"] is False and s["networking_mode"] is None
+
+
+def test_linux_env_reads_the_hosts_one_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host's addresses and linux-env share one netlink dump (each is hundreds of veths to decode)."""
+    from netatlas.collect import linux, netlink
+    from netatlas.collect.runner import Result
+
+    links = [{"ifindex": 1, "ifname": "lo", "addr_info": [{"local": "127.0.0.1", "prefixlen": 8}]}]
+    calls: list[str | None] = []
+
+    def dump(ns: str | None) -> tuple[Result, Result]:
+        calls.append(ns)
+        return Result(("netlink",), json.dumps(links).encode()), Result(("netlink",), b"[]")
+
+    monkeypatch.setattr(netlink, "dump", dump)
+    srcs = {s.id: s for s in linux.host_sources(lambda: [])}
+    rr = ReplayRunner()
+    env = json.loads(srcs["host/linux-env"].get(rr).stdout)
+    assert srcs["host/ip-addr-json"].get(rr).stdout == json.dumps(links).encode()
+    assert env["interfaces"] == [{"name": "lo", "addresses": ["127.0.0.1/8"]}]
+    assert calls == [None]  # one dump for both

@@ -252,8 +252,11 @@ def test_no_sdk_is_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_import(name, *a, **k)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_docker)
-    res = DockerApi(environment={"DOCKER_HOST": "unix:///nonexistent"}).get("/info")
+    res = DockerApi(environment={"DOCKER_HOST": "tcp://127.0.0.1:9"}).get("/info")
     assert res.failure == Failure("unsupported", "the 'docker' Python package is not installed")
+    # an engine on a unix socket needs no SDK: it is asked (and here, missing)
+    res = DockerApi(environment={"DOCKER_HOST": "unix:///nonexistent"}).get("/info")
+    assert res.failure is not None and res.failure.code == "daemon-down"
 
 
 def test_module_imports_no_sdk_at_import_time() -> None:
@@ -278,3 +281,50 @@ def test_names_asked_from_a_container_are_its_peers_first_then_the_others() -> N
     assert asked["def"] == [*SPECIAL_NAMES, "def", "db", "far", "web"]
     many = [cont(f"c{i:03}", "big") for i in range(100)]
     assert all(len(v) == MAX_NAMES for v in names_to_ask(many).values())
+
+
+def test_local_engine_transport_skips_proxy_lookups() -> None:
+    """A socket/pipe/ssh engine's session reads no proxy variables or .netrc per call; tcp:// keeps them."""
+    from types import SimpleNamespace
+
+    from netatlas.collect.docker_engine import _local_transport
+
+    local = SimpleNamespace(base_url="http+docker://localhost", trust_env=True)
+    _local_transport(local)
+    assert local.trust_env is False
+    remote = SimpleNamespace(base_url="https://10.0.0.5:2376", trust_env=True)
+    _local_transport(remote)
+    assert remote.trust_env is True
+
+
+@pytest.mark.skipif(
+    not os.environ.get("NETATLAS_TEST_DOCKER_HOST", "").startswith("unix://"), reason="needs a unix socket engine"
+)
+def test_unix_socket_answers_are_the_sdks_bytes() -> None:
+    """On a unix socket the standard library's http.client asks, and the engine's bytes are the SDK's."""
+    import docker
+
+    from netatlas.collect.docker_engine import UnixSocketApi
+
+    host = os.environ["NETATLAS_TEST_DOCKER_HOST"]
+    api = DockerApi(environment={"DOCKER_HOST": host})
+    assert isinstance(api._api(), UnixSocketApi)
+    sdk = docker.APIClient(base_url=host)
+    try:
+        assert api._api().api_version == sdk.api_version
+        for path, params in (("/version", None), ("/_ping", None), ("/nothing-here", None)):
+            ours = api.get(path, params)
+            theirs = sdk.get(f"{sdk.base_url}/v{sdk.api_version}{path}", params=params)
+            if theirs.status_code < 400:
+                assert ours.failure is None and ours.stdout == theirs.content
+            else:
+                assert ours.failure is not None and ours.stderr == theirs.content
+                assert f"HTTP {theirs.status_code}" in ours.failure.message
+        # lists come in the engine's map order, which changes between calls: compared as sets
+        for path, params in (("/networks", None), ("/containers/json", {"all": "1"})):
+            ours = api.get(path, params)
+            theirs = sdk.get(f"{sdk.base_url}/v{sdk.api_version}{path}", params=params)
+            assert ours.failure is None and ours.argv == ("api", f"GET {path}" + ("?all=1" if params else ""))
+            assert {x["Id"] for x in json.loads(ours.stdout)} == {x["Id"] for x in theirs.json()}
+    finally:
+        sdk.close()

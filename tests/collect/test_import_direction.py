@@ -21,9 +21,17 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "netatlas"
 
-DOORS = frozenset({"netatlas.collect.runner", "netatlas.collect.dns_query", "netatlas.collect.netns_entry"})
+DOORS = frozenset(
+    {
+        "netatlas.collect.runner",
+        "netatlas.collect.dns_query",
+        "netatlas.collect.netns_entry",
+        "netatlas.collect.nft_tables",
+    }
+)
 """How the system is reached (commands and files; DNS questions; a thread that enters
-namespaces): they import no collector."""
+namespaces; the netfilter table count that spares a command that would print
+nothing): they import no collector."""
 
 
 def _module_name(path: Path) -> str:

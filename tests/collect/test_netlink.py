@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -293,3 +294,34 @@ def test_a_fifo_where_a_namespace_should_be_fails_at_once(tmp_path: Path) -> Non
     with pytest.raises(OSError):
         entrant.run(str(fifo), lambda: None)  # opened without blocking; setns refuses it
     assert entrant.run("/proc/self/ns/net", lambda: 7) == 7  # and the thread still serves
+
+
+@pytest.mark.parametrize("seq", [1, 7, 65537])
+def test_cached_requests_are_what_pyroute2_encodes(seq: int) -> None:
+    """The dump requests encoded once and given a sequence number are pyroute2's own bytes for that number."""
+    from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
+    from pyroute2.netlink.diag import inet_diag_req
+    from pyroute2.netlink.rtnl import RTM_GETLINK, RTM_GETROUTE
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+    from netatlas.collect import sock_diag
+
+    for cls, rtype in ((ifinfmsg, RTM_GETLINK), (rtmsg, RTM_GETROUTE)):
+        req = cls()
+        req["family"] = 0
+        req["header"]["type"] = rtype
+        req["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
+        req["header"]["sequence_number"] = seq
+        req.encode()
+        cached = bytearray(netlink._dump_request(cls, rtype))
+        struct.pack_into("I", cached, 8, seq)
+        assert bytes(cached) == bytes(req.data)
+    diag = inet_diag_req()
+    diag["header"]["type"] = sock_diag.SOCK_DIAG_BY_FAMILY
+    diag["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
+    diag["header"]["sequence_number"] = seq
+    diag["sdiag_family"], diag["sdiag_protocol"] = socket.AF_INET6, socket.IPPROTO_TCP
+    diag["idiag_states"], diag["idiag_ext"] = 1 << 10, 0
+    diag.encode()
+    assert sock_diag._request(socket.AF_INET6, socket.IPPROTO_TCP, 10, seq) == bytes(diag.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netatlas.errors import ParseError
@@ -125,3 +125,18 @@ def test_iptables_s_whitespace_the_shell_does_not_split_on_is_a_stray_line(odd: 
     assert [w.line for w in facts.warnings] == [2]
     (chain,) = facts.firewall[0].tables[0].chains
     assert [r.text for r in chain.rules] == ["-A INPUT -j ACCEPT"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("ab -!\t\r\n\x0b\x0c\u00a0\u2003\"'\\#")), max_size=40))
+def test_split_args_is_shlex_split(text: str) -> None:
+    """The fast path for lines without quotes gives what shlex.split gives, and quoted lines go to shlex."""
+    import shlex
+
+    from netatlas.parsers._iptables import split_args
+
+    try:
+        want = shlex.split(text, posix=True)
+    except ValueError:
+        return  # unbalanced quotes: a ParseError, as before
+    assert split_args(text, line=1) == want

@@ -154,10 +154,14 @@ def _nodes(obs: dict[str, Observation]) -> tuple[list[Node], dict[str, str]]:
         first = members[0]
         ifaces: dict[str, Interface] = {}
         routes: list[Route] = []
+        seen: set[Route] = set()
         for vid in group:
             for iface in obs[vid].completed_interfaces():
                 ifaces.setdefault(iface.name, iface)
-            routes.extend(r for r in obs[vid].routes if r not in routes)
+            for r in obs[vid].routes:
+                if r not in seen:
+                    seen.add(r)
+                    routes.append(r)
         if len(members) > 1:
             # WSL 2 runs every distro, docker-desktop included, in one VM: a group of them is that VM
             in_wsl_vm = all(m.kind in _WSL_VM_KINDS for m in members)

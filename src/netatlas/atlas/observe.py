@@ -72,9 +72,12 @@ class Observation:
         for iface in facts.interfaces:
             old = self.interfaces.get(iface.name)
             self.interfaces[iface.name] = iface if old is None else _merge_iface(old, iface)
-        for r in facts.routes:
-            if r not in self.routes:
-                self.routes.append(r)
+        if facts.routes:
+            known = set(self.routes)  # a set, not a scan of the list per route (a host has hundreds)
+            for r in facts.routes:
+                if r not in known:
+                    known.add(r)
+                    self.routes.append(r)
         if facts.dns.servers or facts.dns.search or facts.dns.generated_by:
             self.dns = facts.dns
             self.dns_evidence = ev.id

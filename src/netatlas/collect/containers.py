@@ -162,9 +162,12 @@ def firewall_sources(prefix: str, pid: int) -> list[Source]:
     Engines program rules there too (Docker's ``DOCKER_OUTPUT`` DNAT to its embedded
     DNS on user networks), and so can the container's own processes (a VPN client's
     kill switch). This is the one place a container's namespace is entered by running a
-    command: iptables has no netlink dump to read in-process. Without root, ``nsenter``
-    is refused and that is a recorded failure; where ``nsenter`` or a tool is not
-    installed the source is dropped, as on the host.
+    command: iptables has no netlink dump to read in-process. The real runner starts
+    the tool itself from inside the namespace (no ``nsenter`` process) and does not
+    start ``iptables-save``/``ip6tables-save`` where they provably print nothing
+    (:meth:`netatlas.collect.runner.SubprocessRunner.run`). Without root, entering is
+    refused and that is a recorded failure; where a tool is not installed the source
+    is dropped, as on the host.
     """
     path = f"/proc/{pid}/ns/net"
 
@@ -259,11 +262,16 @@ _ENV_FILES = (
 )
 
 
-def linux_env(runner: Runner) -> Result:
+def linux_env(runner: Runner, addresses: Callable[[Runner], Result] | None = None) -> Result:
     """The ``linux-env`` document: a few files whole and this namespace's interfaces.
 
     The files are read through the runner (a replayed scan replays them); the
     interfaces come from the same in-process netlink dump as ``ip-addr-json``.
+
+    Args:
+        addresses: the ``ip-addr-json`` result the scan already has (the host's
+            dump, shared: a host with hundreds of veths spends a few hundred ms of
+            pyroute2 decoding on each dump); default: dump this namespace here.
     """
     started, t0 = datetime.now(timezone.utc), time.monotonic()
     files: dict[str, str | None] = {}
@@ -276,7 +284,7 @@ def linux_env(runner: Runner) -> Result:
             files[path] = None
             failures[path] = res.failure.code
     interfaces: list[dict[str, object]] = []
-    addrs, _routes = netlink.dump(None)
+    addrs = addresses(runner) if addresses is not None else netlink.dump(None)[0]
     if addrs.failure is None:
         for link in json.loads(addrs.stdout):
             cidrs = [f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) if a.get("local")]
@@ -292,6 +300,14 @@ def linux_env(runner: Runner) -> Result:
     )
 
 
-def linux_env_source(prefix: str = "host") -> Source:
-    """The ``linux-env`` source of the scanning host (WSL or not, and which mode)."""
-    return Source(f"{prefix}/linux-env", "linux-env", linux_env)
+def linux_env_source(prefix: str = "host", addresses: Callable[[Runner], Result] | None = None) -> Source:
+    """The ``linux-env`` source of the scanning host (WSL or not, and which mode).
+
+    Args:
+        addresses: the host's ``ip-addr-json`` result, shared with that source
+            (see :func:`linux_env`).
+    """
+    if addresses is None:
+        return Source(f"{prefix}/linux-env", "linux-env", linux_env)
+    shared = addresses
+    return Source(f"{prefix}/linux-env", "linux-env", lambda r: linux_env(r, shared))

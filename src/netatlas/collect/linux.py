@@ -20,6 +20,7 @@ without it each is a recorded ``permission-denied`` failure and the scan goes on
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cache
@@ -48,18 +49,31 @@ PRODUCES = (
 PLATFORMS = ("Linux",)
 
 
-def _netlink(prefix: str, ns: str | None) -> Iterator[Source]:
+Dump = Callable[[Runner], tuple[Result, Result]]
+"""A namespace's (addresses, routes) dump, made on first call and shared after."""
+
+
+def _shared_dump(ns: str | None) -> Dump:
+    """One netlink dump of ``ns`` for every source that needs it (made when first asked)."""
+    cache: dict[str, tuple[Result, Result]] = {}
+    lock = threading.Lock()  # the linux-env source asks from a pool thread, the others from the scan's
+
+    def both(_r: Runner) -> tuple[Result, Result]:
+        with lock:
+            if "d" not in cache:
+                cache["d"] = netlink.dump(ns)
+            return cache["d"]
+
+    return both
+
+
+def _netlink(prefix: str, ns: str | None, both: Dump | None = None) -> Iterator[Source]:
     """Addresses and routes from one dump; neighbours asked only when wanted.
 
     The neighbour dump needs the interface names, which the address dump already has,
     so a scan limited with ``--only`` to addresses and routes asks nothing more.
     """
-    cache: dict[str, tuple[Result, Result]] = {}
-
-    def both(_r: Runner) -> tuple[Result, Result]:
-        if "d" not in cache:
-            cache["d"] = netlink.dump(ns)
-        return cache["d"]
+    both = both or _shared_dump(ns)
 
     def neighbours(r: Runner) -> Result:
         addrs = both(r)[0]
@@ -107,8 +121,9 @@ def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], 
             res = replace(res, failure=None)
         return res
 
+    dump = _shared_dump(None)  # the addresses, routes and linux-env sources read one dump
     return [
-        *_netlink("host", None),
+        *_netlink("host", None, dump),
         Source(
             "host/hosts",
             "hosts",
@@ -132,16 +147,16 @@ def host_sources(hosts_names: Callable[[], list[str]], hosts_file: Callable[[], 
         ),
         Source("host/getent-hosts", "getent-hosts", names),
         *firewall_sources("host", None),
-        *_env_and_dns_sources(hosts_names),
+        *_env_and_dns_sources(hosts_names, dump),
     ]
 
 
-def _env_and_dns_sources(hosts_names: Callable[[], list[str]]) -> list[Source]:
+def _env_and_dns_sources(hosts_names: Callable[[], list[str]], dump: Dump) -> list[Source]:
     """WSL detection (``linux-env``, ``/etc/wsl.conf``) and each DNS server's own answers."""
     from netatlas.collect import containers, names
 
     return [
-        containers.linux_env_source("host"),
+        containers.linux_env_source("host", lambda r: dump(r)[0]),
         Source("host/wsl-conf", "wsl-conf", lambda r: r.read("/etc/wsl.conf"), optional=True, local=True),
         names.dns_answers_source("host/dns-answers", lambda r: names.names_to_ask(r, hosts_names)),
     ]

@@ -352,16 +352,10 @@ class _Rtnl:
                 undecoded (pyroute2's per-request parser hook, ``Marshal.seq_map``,
                 the same way its ``get_default_routes`` skips routes it does not want).
         """
-        from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
-
         self._seq += 1
         seq = self._seq
-        req = msg_class()
-        req["family"] = 0  # AF_UNSPEC: both IPv4 and IPv6 (some classes default to AF_INET)
-        req["header"]["type"] = rtype
-        req["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
-        req["header"]["sequence_number"] = seq
-        req.encode()
+        request = bytearray(_dump_request(msg_class, rtype))
+        struct.pack_into("I", request, 8, seq)  # nlmsghdr: len, type, flags, then seq
         if skip is not None:
             marshal = self._marshal
 
@@ -373,7 +367,7 @@ class _Rtnl:
 
             marshal.seq_map[seq] = parser
         try:
-            return self._replies(seq, req.data)
+            return self._replies(seq, bytes(request))
         finally:
             self._marshal.seq_map.pop(seq, None)
 
@@ -420,6 +414,24 @@ class _Rtnl:
         from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
         return self._dump(ndmsg, RTM_GETNEIGH)
+
+
+@cache
+def _dump_request(msg_class: Any, rtype: int) -> bytes:
+    """An ``NLM_F_DUMP`` request for ``rtype``, encoded by pyroute2 once (sequence number 0).
+
+    Each namespace sends the same three; :meth:`_Rtnl._dump` puts its own sequence
+    number into a copy, so the encoder does not run three times per container.
+    """
+    from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
+
+    req = msg_class()
+    req["family"] = 0  # AF_UNSPEC: both IPv4 and IPv6 (some classes default to AF_INET)
+    req["header"]["type"] = rtype
+    req["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
+    req["header"]["sequence_number"] = 0
+    req.encode()
+    return bytes(req.data)
 
 
 def netlink_socket(netns_path: str | None = None) -> socket.socket:

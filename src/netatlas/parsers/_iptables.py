@@ -10,6 +10,7 @@ the evaluator can say it does not understand it.
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from netatlas.errors import ParseError
@@ -44,8 +45,20 @@ _MODULE_OPTIONS: dict[str, dict[str, str]] = {
 }
 
 
+_QUOTING = re.compile(r"[\"'\\]")
+_SHELL_SPACE = re.compile(r"[ \t\r\n]+")
+
+
 def split_args(text: str, *, line: int) -> list[str]:
-    """The shell words of a rule line (comments are double-quoted by iptables-save)."""
+    """The shell words of a rule line (comments are double-quoted by iptables-save).
+
+    A line with no quote and no backslash (most rules) is split on ``shlex``'s own
+    whitespace (space, tab, CR, LF) with one regular expression: for such text that
+    is exactly what ``shlex.split`` gives, at a tenth of its cost (it reads one
+    character at a time in Python).
+    """
+    if not _QUOTING.search(text):
+        return [w for w in _SHELL_SPACE.split(text) if w]
     try:
         return shlex.split(text, posix=True)
     except ValueError as exc:
