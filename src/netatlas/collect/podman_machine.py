@@ -157,10 +157,8 @@ def _prefix(binary: str, machine: Machine, rootful: bool, wsl: Callable[[], str]
 
 
 def _windows_wsl() -> str:
-    """``wsl.exe`` by its absolute path, as every Windows tool is run."""
-    from netatlas.collect.windows import wsl
-
-    return wsl()
+    """No ``wsl.exe`` was handed in: never run it by a bare name (the Windows collector passes its absolute path)."""
+    raise ValueError("a WSL machine needs wsl.exe's absolute path (collect.windows passes it)")
 
 
 def _answered(res: Result) -> Callable[[Runner], Result]:
