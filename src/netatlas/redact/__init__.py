@@ -41,16 +41,17 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import fields, is_dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from netatlas.bundle import Bundle
 from netatlas.errors import NetatlasError, RedactKeyError
-from netatlas.model import Evidence, Facts, Failure, IPAddress, IPNetwork, Vantage, VantageKind
+from netatlas.model import Evidence, Facts, Failure, IPNetwork, Vantage, VantageKind
 from netatlas.parsers._base import decode
-from netatlas.redact._kept import Kept, Parsed, bundle_scheme, describe, kept_ranges, parsed_evidence
+from netatlas.redact._kept import Kept, Parsed, bundle_scheme, describe, kept_ranges, leaves, parsed_evidence
+from netatlas.redact._kept import ip_value as _as_ip
 from netatlas.redact._scheme import Rule, Scheme, default_rules, engine_rules, eui64_mac
 from netatlas.redact._text import _V4_WORD, Context, Rewriter, is_kept_name, is_tld, never_secret, version_tokens
 
@@ -128,38 +129,6 @@ def load_or_create_key(path: str | Path) -> bytes:
 
 
 # --------------------------------------------------------------------------- context
-
-
-def _leaves(obj: object) -> Iterator[object]:
-    """Every scalar inside a facts object (dataclasses, tuples, mappings)."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        for f in fields(obj):
-            yield from _leaves(getattr(obj, f.name))
-    elif isinstance(obj, tuple | list):
-        for item in obj:
-            yield from _leaves(item)
-    elif isinstance(obj, Mapping):
-        for k, v in obj.items():
-            yield from _leaves(k)
-            yield from _leaves(v)
-    else:
-        yield obj
-
-
-def _as_ip(value: object) -> IPAddress | IPNetwork | None:
-    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
-        return value
-    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
-        return value
-    if isinstance(value, str) and 2 <= len(value) <= 50 and (":" in value or "." in value):
-        try:
-            return ipaddress.ip_address(value.split("%")[0])
-        except ValueError:
-            try:
-                return ipaddress.ip_network(value, strict=False)
-            except ValueError:
-                return None
-    return None
 
 
 def _mac_int(text: str | None) -> int | None:
@@ -304,7 +273,7 @@ def _facts_values(facts: Facts, ctx: Context) -> None:
     for k, v in facts.settings.items():
         if _VERSION_KEY.search(k):
             ctx.versions.update(_V4_WORD.findall(str(v)))
-    for leaf in _leaves((replace(facts, settings={}), settings)):
+    for leaf in leaves((replace(facts, settings={}), settings)):
         value = _as_ip(leaf)
         if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             ctx.addresses.add(value)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -127,22 +127,24 @@ def _net(addr: IPAddress | None, plen: int | None = None) -> IPNetwork | None:
     return ipaddress.ip_network(f"{addr}/{addr.max_prefixlen if plen is None else plen}", strict=False)
 
 
-def _leaves(obj: object) -> Iterator[object]:
+def leaves(obj: object) -> Iterator[object]:
+    """Every scalar inside a facts object (dataclasses, tuples, lists, mappings)."""
     if is_dataclass(obj) and not isinstance(obj, type):
         for f in fields(obj):
-            yield from _leaves(getattr(obj, f.name))
+            yield from leaves(getattr(obj, f.name))
     elif isinstance(obj, tuple | list):
         for item in obj:
-            yield from _leaves(item)
-    elif isinstance(obj, dict):
+            yield from leaves(item)
+    elif isinstance(obj, Mapping):
         for k, v in obj.items():
-            yield from _leaves(k)
-            yield from _leaves(v)
+            yield from leaves(k)
+            yield from leaves(v)
     else:
         yield obj
 
 
-def _value(leaf: object) -> IPAddress | IPNetwork | None:
+def ip_value(leaf: object) -> IPAddress | IPNetwork | None:
+    """``leaf`` as an address or network: an ``ipaddress`` value, or a short string that parses."""
     if isinstance(leaf, ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network | ipaddress.IPv6Network):
         return leaf
     if isinstance(leaf, str) and 2 <= len(leaf) <= 50 and (":" in leaf or "." in leaf):
@@ -217,8 +219,8 @@ def _explain(out: Parsed) -> None:
 def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
     engine = out.engine
     host: list[IPNetwork] = []
-    for leaf in _leaves((replace(facts, settings={}), dict(facts.settings))):
-        value = _value(leaf)
+    for leaf in leaves((replace(facts, settings={}), dict(facts.settings))):
+        value = ip_value(leaf)
         if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             out.addresses.add(value)
             if inside_engine:
@@ -253,7 +255,7 @@ def _sort(facts: Facts, kind: str, inside_engine: bool, out: Parsed) -> None:
     # /proc/net/fib_trie's local addresses: the machine's own, on interfaces it does not name
     fib = facts.settings.get("fib_local_addresses")
     for entry in fib if isinstance(fib, list) else []:
-        a = _value(entry.get("address")) if isinstance(entry, dict) else None
+        a = ip_value(entry.get("address")) if isinstance(entry, dict) else None
         if not isinstance(a, ipaddress.IPv4Address | ipaddress.IPv6Address) or a.is_loopback:
             continue
         plen = entry.get("prefixlen") if isinstance(entry, dict) else None
